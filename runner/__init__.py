@@ -1,0 +1,1 @@
+"""Logit Lab runner: logits sources, sweeps, statistics, storage and the command line."""

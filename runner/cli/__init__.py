@@ -1,0 +1,24 @@
+"""The `logitlab` command: one click group whose subcommands live in sibling modules."""
+
+import importlib
+
+import click
+
+from service import __version__
+
+# Each entry is "module:command"; a module owns one subcommand (or group) and nothing else.
+SUBCOMMANDS = [
+    "runner.cli.sample:sample",
+    "runner.cli.bench:bench",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logitlab")
+def main() -> None:
+    """Logit Lab: see, measure and serve how LLM decoding works."""
+
+
+for _spec in SUBCOMMANDS:
+    _module, _name = _spec.split(":")
+    main.add_command(getattr(importlib.import_module(_module), _name))

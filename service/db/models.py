@@ -1,0 +1,150 @@
+"""Typed SQLAlchemy models: a sweep `Run` and its `Cell`s, one row per parameter combination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# The knobs a sweep can vary; every cell stores a value for each (the default when not swept).
+PARAMETERS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty")
+# Exact statistics of the processed distribution q, averaged over source rows.
+EXACT_STATS = (
+    "entropy",
+    "perplexity",
+    "renyi2_entropy",
+    "min_entropy",
+    "kept_count",
+    "kept_mass",
+    "kl_to_original",
+    "expected_distinct",
+)
+# Empirical statistics of the draws (ratios and per-row averages).
+EMPIRICAL_STATS = (
+    "distinct_1",
+    "distinct_2",
+    "distinct_3",
+    "distinct_4",
+    "plugin_entropy",
+    "miller_madow_entropy",
+    "good_turing_unseen",
+    "repetition_rate",
+)
+# Raw integer counts summed over rows, from which other published variants can be derived.
+RAW_COUNTS = (
+    "n_rows",
+    "draws_per_row",
+    "n_tokens",
+    "distinct_tokens",
+    "unique_1",
+    "unique_2",
+    "unique_3",
+    "unique_4",
+    "total_1",
+    "total_2",
+    "total_3",
+    "total_4",
+    "hapax",
+    "repeat_count",
+)
+METRICS = EXACT_STATS + EMPIRICAL_STATS + RAW_COUNTS
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, for timestamps."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base whose metadata the migrations track."""
+
+
+class Run(Base):
+    """One sweep: its source, full grid, seed, conventions and lifecycle."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    source: Mapped[str] = mapped_column(String(1000))
+    grid: Mapped[dict[str, Any]] = mapped_column(JSON)
+    samples: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    code_version: Mapped[str] = mapped_column(String(100))
+    preset: Mapped[str] = mapped_column(String(20))
+    stage_order: Mapped[list[str]] = mapped_column(JSON)
+    top_p_rule: Mapped[str] = mapped_column(String(200))
+    crn_scheme: Mapped[str] = mapped_column(String(200))
+    n_rows: Mapped[int] = mapped_column(Integer)
+    vocab_size: Mapped[int] = mapped_column(Integer)
+    n_cells: Mapped[int] = mapped_column(Integer)
+
+    cells: Mapped[list[Cell]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Cell(Base):
+    """One parameter combination of a run with every statistic as a real column."""
+
+    __tablename__ = "cells"
+    __table_args__ = (UniqueConstraint("run_id", *PARAMETERS, name="uq_cells_run_parameters"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    temperature: Mapped[float] = mapped_column(Float)
+    top_p: Mapped[float] = mapped_column(Float)
+    top_k: Mapped[int] = mapped_column(Integer)
+    min_p: Mapped[float] = mapped_column(Float)
+    repetition_penalty: Mapped[float] = mapped_column(Float)
+
+    entropy: Mapped[float] = mapped_column(Float)
+    perplexity: Mapped[float] = mapped_column(Float)
+    renyi2_entropy: Mapped[float] = mapped_column(Float)
+    min_entropy: Mapped[float] = mapped_column(Float)
+    kept_count: Mapped[float] = mapped_column(Float)
+    kept_mass: Mapped[float] = mapped_column(Float)
+    kl_to_original: Mapped[float] = mapped_column(Float)
+    expected_distinct: Mapped[float] = mapped_column(Float)
+
+    distinct_1: Mapped[float] = mapped_column(Float)
+    distinct_2: Mapped[float] = mapped_column(Float)
+    distinct_3: Mapped[float] = mapped_column(Float)
+    distinct_4: Mapped[float] = mapped_column(Float)
+    plugin_entropy: Mapped[float] = mapped_column(Float)
+    miller_madow_entropy: Mapped[float] = mapped_column(Float)
+    good_turing_unseen: Mapped[float] = mapped_column(Float)
+    repetition_rate: Mapped[float] = mapped_column(Float)
+
+    n_rows: Mapped[int] = mapped_column(Integer)
+    draws_per_row: Mapped[int] = mapped_column(Integer)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    distinct_tokens: Mapped[int] = mapped_column(Integer)
+    unique_1: Mapped[int] = mapped_column(Integer)
+    unique_2: Mapped[int] = mapped_column(Integer)
+    unique_3: Mapped[int] = mapped_column(Integer)
+    unique_4: Mapped[int] = mapped_column(Integer)
+    total_1: Mapped[int] = mapped_column(Integer)
+    total_2: Mapped[int] = mapped_column(Integer)
+    total_3: Mapped[int] = mapped_column(Integer)
+    total_4: Mapped[int] = mapped_column(Integer)
+    hapax: Mapped[int] = mapped_column(Integer)
+    repeat_count: Mapped[int] = mapped_column(Integer)
+
+    run: Mapped[Run] = relationship(back_populates="cells")

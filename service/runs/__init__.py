@@ -1,0 +1,1 @@
+"""Sweep runs over REST: list, show, cells with filters, heatmaps."""

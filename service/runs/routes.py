@@ -1,0 +1,107 @@
+"""GET /runs, /runs/{id}, /runs/{id}/cells and /runs/{id}/heatmap.png."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint, abort
+from sqlalchemy import func, select
+
+from service.db import get_session
+from service.db.models import PARAMETERS, Cell, Run
+from service.runs.heatmap import HeatmapError, heatmap_png
+from service.runs.schemas import (
+    RANGE_METRICS,
+    CellPageSchema,
+    CellsArgsSchema,
+    HeatmapArgsSchema,
+    PageArgsSchema,
+    RunPageSchema,
+    RunSchema,
+)
+
+blp = Blueprint("runs", __name__, description="Sweep runs and their per-cell statistics.")
+# Parameter filters match within this tolerance, so 0.3 finds a linspace 0.30000000000000004.
+MATCH_TOLERANCE = 1e-9
+
+
+def _run_or_404(run_id: int) -> Run:
+    run = get_session().get(Run, run_id)
+    if run is None:
+        abort(404, message=f"run {run_id} not found")
+    return run
+
+
+def _with_progress(run: Run) -> dict[str, Any]:
+    done = get_session().scalar(select(func.count()).where(Cell.run_id == run.id))
+    return {**{c.key: getattr(run, c.key) for c in Run.__table__.columns}, "cells_done": done}
+
+
+def _filters(args: dict[str, Any]) -> list:
+    clauses = []
+    for name in PARAMETERS:
+        if name in args:
+            clauses.append(getattr(Cell, name).between(args[name] - MATCH_TOLERANCE,
+                                                       args[name] + MATCH_TOLERANCE))
+    for name in RANGE_METRICS:
+        if f"{name}_min" in args:
+            clauses.append(getattr(Cell, name) >= args[f"{name}_min"])
+        if f"{name}_max" in args:
+            clauses.append(getattr(Cell, name) <= args[f"{name}_max"])
+    return clauses
+
+
+@blp.route("/runs", methods=["GET"])
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, RunPageSchema)
+def list_runs(args: dict[str, Any]) -> dict[str, Any]:
+    """Runs, newest first, with how many cells each has stored."""
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(Run))
+    runs = session.scalars(select(Run).order_by(Run.id.desc())
+                           .limit(args["limit"]).offset(args["offset"]))
+    items = [_with_progress(run) for run in runs]
+    return {"total": total, "limit": args["limit"], "offset": args["offset"], "items": items}
+
+
+@blp.route("/runs/<int:run_id>", methods=["GET"])
+@blp.response(200, RunSchema)
+def show_run(run_id: int) -> dict[str, Any]:
+    """One run: source, grid, seed, conventions, status and progress."""
+    return _with_progress(_run_or_404(run_id))
+
+
+@blp.route("/runs/<int:run_id>/cells", methods=["GET"])
+@blp.arguments(CellsArgsSchema, location="query")
+@blp.response(200, CellPageSchema)
+def list_cells(args: dict[str, Any], run_id: int) -> dict[str, Any]:
+    """A run's cells: equality filters on parameters, metric ranges, order_by, limit/offset."""
+    _run_or_404(run_id)
+    session = get_session()
+    where = [Cell.run_id == run_id, *_filters(args)]
+    total = session.scalar(select(func.count()).select_from(Cell).where(*where))
+    key = args["order_by"]
+    column = getattr(Cell, key.lstrip("-"))
+    order = [column.desc() if key.startswith("-") else column.asc(), Cell.id.asc()]
+    cells = session.scalars(select(Cell).where(*where).order_by(*order)
+                            .limit(args["limit"]).offset(args["offset"])).all()
+    return {"total": total, "limit": args["limit"], "offset": args["offset"], "items": cells}
+
+
+@blp.route("/runs/<int:run_id>/heatmap.png", methods=["GET"])
+@blp.arguments(HeatmapArgsSchema, location="query")
+@blp.response(200, content_type="image/png")
+def heatmap(args: dict[str, Any], run_id: int) -> Response:
+    """PNG heatmap of one metric over temperature x top_p (fix other swept knobs by query)."""
+    run = _run_or_404(run_id)
+    where = [Cell.run_id == run_id, *_filters(args)]
+    cells = get_session().scalars(select(Cell).where(*where)).all()
+    metric = args["metric"]
+    rows = [{"temperature": c.temperature, "top_p": c.top_p, metric: getattr(c, metric)}
+            for c in cells]
+    try:
+        png = heatmap_png(rows, metric, title=f"run {run.id}: {metric}")
+    except HeatmapError as error:
+        abort(422, message=str(error))
+    return Response(png, mimetype="image/png")

@@ -241,7 +241,7 @@ def apply_xtc(x: np.ndarray, params: dict, ctx: dict) -> np.ndarray:
     if not xtc_coin(ctx["seed"]) < prob:
         return x.copy()
     p = softmax(x)
-    order = sorted_order(x)
+    order = sorted_order(x)[: finite_count(x)]  # removed tokens are not candidates
     above = [int(tok) for tok in order if p[tok] >= t]
     if len(above) < 2:
         return x.copy()

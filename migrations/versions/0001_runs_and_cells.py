@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("n_rows", sa.Integer(), nullable=False),
         sa.Column("vocab_size", sa.Integer(), nullable=False),
         sa.Column("n_cells", sa.Integer(), nullable=False),
+        sa.Column("chunk_cells", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(

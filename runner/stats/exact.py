@@ -19,7 +19,7 @@ def exact_row_stats(
 ) -> dict[str, np.ndarray]:
     """Per-row exact statistics.
 
-    q: (B, K) kept probabilities sorted descending, zero-padded past `kept` (B,) entries.
+    q: (B, K) kept probabilities (any order), zero-padded past `kept` (B,) entries.
     raw_logprob: (B, K) ln softmax(raw logits) at the kept tokens (padding ignored).
     tempered_logprob: (B, K) ln softmax(tempered logits before truncation) at the kept tokens.
     draws: N, the number of draws per row, for expected_distinct.
@@ -38,7 +38,7 @@ def exact_row_stats(
     return {
         "entropy": entropy,
         "renyi2_entropy": -np.log(collision),
-        "min_entropy": -np.log(q[:, 0]),
+        "min_entropy": -np.log(q.max(axis=1)),
         "kept_count": np.asarray(kept, dtype=np.float64),
         "kept_mass": np.minimum(kept_mass, 1.0),
         "kl_to_original": np.maximum(kl, 0.0),
@@ -46,9 +46,9 @@ def exact_row_stats(
     }
 
 
-def log_softmax_at(logits: np.ndarray, lse: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """ln softmax(logits)[ids] per row, given each row's logsumexp (computed once per row)."""
-    return np.take_along_axis(logits, ids, axis=1) - lse[:, None]
+def renormalize(logprob: np.ndarray) -> np.ndarray:
+    """q = softmax over each row's kept entries of (B, K) log-masses; -inf padding gets 0."""
+    return np.exp(logprob - logsumexp_rows(logprob)[:, None])
 
 
 def logsumexp_rows(x: np.ndarray) -> np.ndarray:

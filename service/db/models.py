@@ -92,6 +92,8 @@ class Run(Base):
     n_rows: Mapped[int] = mapped_column(Integer)
     vocab_size: Mapped[int] = mapped_column(Integer)
     n_cells: Mapped[int] = mapped_column(Integer)
+    # Cells per chunk, fixed at creation so that a resumed run computes identical batches.
+    chunk_cells: Mapped[int] = mapped_column(Integer)
 
     cells: Mapped[list[Cell]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True

@@ -34,6 +34,7 @@ class RunSchema(ma.Schema):
     n_rows = ma.fields.Integer(required=True)
     vocab_size = ma.fields.Integer(required=True)
     n_cells = ma.fields.Integer(required=True)
+    chunk_cells = ma.fields.Integer(required=True)
     cells_done = ma.fields.Integer(required=True)
 
 

@@ -1,0 +1,48 @@
+"""Helpers shared by the runner's subcommands: the --db option and cell rows as dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import open_database
+from service.db.engine import URL_ENV
+from service.db.models import METRICS, PARAMETERS, Cell, Run
+
+
+def db_option(command: Callable) -> Callable:
+    """Add --db URL (default $LOGITLAB_DATABASE_URL, then sqlite:///logitlab.db)."""
+    return click.option(
+        "--db", "db_url", default=None, metavar="URL",
+        help=f"SQLAlchemy database URL [default: ${URL_ENV} or sqlite:///logitlab.db]",
+    )(command)
+
+
+def open_sessions(db_url: str | None) -> sessionmaker[Session]:
+    """Open the database (upgrading a fresh one) and return its session factory."""
+    try:
+        return open_database(db_url)[1]
+    except Exception as error:  # an unreachable server or a bad URL: say which, not a traceback
+        raise click.ClickException(f"cannot open database {db_url or ''}: {error}") from error
+
+
+def load_run(sessions: sessionmaker[Session], run_id: int) -> Run:
+    """The run, or a click error naming the missing id."""
+    with sessions() as session:
+        run = session.get(Run, run_id)
+    if run is None:
+        raise click.ClickException(f"no run with id {run_id}")
+    return run
+
+
+def cell_rows(sessions: sessionmaker[Session], run_id: int) -> list[dict[str, Any]]:
+    """The run's cells in grid order, each {parameter..., statistic...}."""
+    names = PARAMETERS + METRICS
+    with sessions() as session:
+        order = [getattr(Cell, name) for name in PARAMETERS]
+        cells = session.scalars(select(Cell).where(Cell.run_id == run_id).order_by(*order)).all()
+    return [{name: getattr(cell, name) for name in names} for cell in cells]

@@ -1,0 +1,84 @@
+"""`logitlab sweep`: a temperature x top-p (x top-k x min-p x penalty) sweep into the database."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from runner import storage
+from runner.cli.common import cell_rows, db_option, open_sessions
+from runner.cli.runs import SHOW_METRICS, print_cells
+from runner.grid import GridSpecError, build_grid, swept
+from runner.sources import DEFAULT_SOURCE, SourceSpecError
+from runner.sweep import SweepError, SweepSpec, create, execute
+from service.sampling.presets import PRESETS
+
+SUMMARY_ROWS = 40
+GRID_HELP = "Comma list and/or start:stop:count ranges, e.g. 0.2,0.5,1.0 or 0.1:2.0:20."
+
+
+def _run_with_progress(sessions, run_id: int, total: int) -> None:
+    console = Console(stderr=True)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task(f"run {run_id}", total=total)
+        execute(sessions, run_id, on_cells=lambda count: progress.advance(task, count))
+
+
+@click.command()
+@click.option("--source", default=DEFAULT_SOURCE, show_default=True,
+              help="zipf:V=..,s=..,rows=..,seed=.. | gaussian:V=..,sigma=..,outliers=..,rows=..,"
+                   "seed=.. | npy:PATH (synthetic sources also take context=N).")
+@click.option("--temperature", help=GRID_HELP + " [default: 1.0]")
+@click.option("--top-p", "top_p", help="Values in (0, 1] [default: 1.0].")
+@click.option("--top-k", "top_k", help="Integers >= 0; 0 = off [default: 0].")
+@click.option("--min-p", "min_p", help="Values in [0, 1]; 0 = off [default: 0].")
+@click.option("--repetition-penalty", "repetition_penalty", help="Values > 0 [default: 1.0].")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="vllm", show_default=True)
+@click.option("--samples", type=int, default=1000, show_default=True,
+              help="Draws per source row per cell.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--name", help="A label for the run.")
+@click.option("--resume", "resume", type=int, metavar="RUN_ID",
+              help="Finish an interrupted run: compute only its missing cells.")
+@db_option
+def sweep(source, preset, samples, seed, name, resume, db_url, **grid_options) -> None:
+    """Sweep sampling parameters over a logits source and store per-cell statistics."""
+    sessions = open_sessions(db_url)
+    if resume is not None:
+        given = [k for k, v in grid_options.items() if v is not None]
+        if given:
+            raise click.UsageError(f"--resume reuses the run's grid; drop {', '.join(given)}")
+        run_id = resume
+        run = storage.get_run(sessions, run_id)
+        if run is None:
+            raise click.ClickException(f"no run with id {run_id}")
+    else:
+        try:
+            spec = SweepSpec(source, build_grid(grid_options), samples, seed, preset, name)
+            run_id = create(sessions, spec)
+        except (GridSpecError, SourceSpecError, SweepError) as error:
+            raise click.UsageError(str(error)) from None
+        run = storage.get_run(sessions, run_id)
+    click.echo(f"run id {run_id}")
+    sys.stdout.flush()
+    try:
+        _run_with_progress(sessions, run_id, run.n_cells)
+    except KeyboardInterrupt:
+        storage.set_status(sessions, run_id, "interrupted")
+        click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)
+        sys.exit(130)
+    except (SourceSpecError, SweepError) as error:
+        raise click.ClickException(str(error)) from None
+    _summary(sessions, run_id, run.grid)
+
+
+def _summary(sessions, run_id: int, grid: dict) -> None:
+    rows = cell_rows(sessions, run_id)
+    console = Console()
+    print_cells(console, rows[:SUMMARY_ROWS], swept(grid) or ["temperature"], SHOW_METRICS)
+    if len(rows) > SUMMARY_ROWS:
+        console.print(f"... {len(rows) - SUMMARY_ROWS} more cells: logitlab runs show {run_id}")

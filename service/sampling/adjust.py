@@ -1,0 +1,93 @@
+"""The logit_bias and penalties stages, applied as sparse per-token edits.
+
+Both stages touch only a few tokens per row (the biased ids and the context ids), so the core
+never copies a row to apply them: it computes the edited values of those tokens and lets the
+later passes use them in place of the originals.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import SamplingParams
+
+
+@dataclass
+class Adjustments:
+    """Edited logits, as flat (row, col) keys sorted by row then token id."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    # Values after each adjustment stage, cumulatively, keyed by stage name.
+    values_after: dict[str, np.ndarray]
+
+    @property
+    def values(self) -> np.ndarray:
+        """The values after every adjustment stage."""
+        return list(self.values_after.values())[-1]
+
+    def row_slices(self, batch: int) -> np.ndarray:
+        """Start offsets (length batch + 1) of each row's edits in the flat arrays."""
+        return np.searchsorted(self.rows, np.arange(batch + 1))
+
+
+def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (row * vocab + token) keys of the counted context, and their counts."""
+    keys = []
+    for row, ids in enumerate(params.context):
+        last_n = params.penalty_last_n
+        if last_n is not None:
+            ids = ids[len(ids) - min(len(ids), int(last_n[row])):]
+        keys.append(ids + row * vocab)
+    keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+    return np.unique(keys, return_counts=True)
+
+
+def _bias_keys(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.concatenate([ids + row * vocab for row, (ids, _) in enumerate(params.logit_bias)])
+    biases = np.concatenate([b for _, b in params.logit_bias])
+    unique, inverse = np.unique(keys, return_inverse=True)
+    summed = np.zeros(unique.size)
+    np.add.at(summed, inverse, biases)  # "5" and 5 may both name token 5
+    return unique, summed
+
+
+def penalize(values, counts, rows, params: SamplingParams) -> np.ndarray:
+    """Repetition (x/r if x > 0 else x*r), then x -= count * frequency + presence."""
+    r = params.repetition_penalty[rows]
+    values = np.where(values > 0, values / r, values * r)
+    return values - counts * params.frequency_penalty[rows] - params.presence_penalty[rows]
+
+
+def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | None:
+    """Apply logit_bias and penalties, in their order, to the tokens they touch."""
+    batch, vocab = z.shape
+    use_bias = params.logit_bias is not None and "logit_bias" in params.order
+    use_penalties = (
+        params.context is not None
+        and "penalties" in params.order
+        and (
+            np.any(params.repetition_penalty != 1)
+            or np.any(params.frequency_penalty != 0)
+            or np.any(params.presence_penalty != 0)
+        )
+    )
+    if not (use_bias or use_penalties):
+        return None
+    bias_keys, biases = _bias_keys(params, vocab) if use_bias else (np.empty(0, np.int64), None)
+    ctx_keys, counts = _context_counts(params, vocab) if use_penalties else (np.empty(0, np.int64), None)
+    keys = np.union1d(bias_keys, ctx_keys)
+    rows, cols = np.divmod(keys, vocab)
+    values = z[rows, cols].astype(np.float64)
+    values_after = {}
+    for stage in params.order:
+        if stage == "logit_bias" and use_bias:
+            values = values.copy()
+            values[np.searchsorted(keys, bias_keys)] += biases
+            values_after[stage] = values
+        elif stage == "penalties" and use_penalties:
+            values = values.copy()
+            at = np.searchsorted(keys, ctx_keys)
+            values[at] = penalize(values[at], counts, rows[at], params)
+            values_after[stage] = values
+    return Adjustments(rows, cols, values_after)

@@ -1,0 +1,219 @@
+"""Validate sampling parameters and broadcast each to one value per row."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from .errors import InvalidParameterError
+from .presets import DEFAULT_PENALTY_LAST_N, resolve_order
+
+
+@dataclass(frozen=True)
+class SamplingLimits:
+    """Upper bounds the caller (for example the HTTP service) enforces on a request."""
+
+    max_vocab: int | None = None
+    max_batch: int | None = None
+    max_n: int = 10_000
+    max_context: int | None = None
+    max_logprobs: int = 1_000
+
+
+# name: (default, lower, upper, lower_inclusive, upper_inclusive, stage that uses it, off value)
+RANGES: dict[str, tuple] = {
+    "temperature": (1.0, 0.0, np.inf, True, False, "temperature", 1.0),
+    "top_k": (0, 0, np.inf, True, False, "top_k", 0),
+    "top_p": (1.0, 0.0, 1.0, False, True, "top_p", 1.0),
+    "min_p": (0.0, 0.0, 1.0, True, True, "min_p", 0.0),
+    "typical_p": (1.0, 0.0, 1.0, False, True, "typical_p", 1.0),
+    "top_n_sigma": (0.0, 0.0, np.inf, True, False, "top_n_sigma", 0.0),
+    "xtc_threshold": (0.1, 0.0, 1.0, True, True, "xtc", None),
+    "xtc_probability": (0.0, 0.0, 1.0, True, True, "xtc", 0.0),
+    "repetition_penalty": (1.0, 0.0, np.inf, False, False, "penalties", 1.0),
+    "frequency_penalty": (0.0, -2.0, 2.0, True, True, "penalties", 0.0),
+    "presence_penalty": (0.0, -2.0, 2.0, True, True, "penalties", 0.0),
+}
+
+
+KNOWN = {*RANGES, "preset", "order", "penalty_last_n", "logit_bias", "context"}
+
+
+@dataclass
+class SamplingParams:
+    """Every parameter as a per-row numpy array, plus the resolved stage order."""
+
+    order: tuple[str, ...]
+    preset: str
+    rows: dict[str, np.ndarray]
+    logit_bias: list[tuple[np.ndarray, np.ndarray]] | None
+    context: list[np.ndarray] | None
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["rows"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def per_row(name: str, value, batch: int, *, integer: bool = False) -> np.ndarray:
+    """Broadcast a scalar or a length-`batch` sequence to a float64 (or int64) array."""
+    if _is_number(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        values = [value.item() if isinstance(value, np.ndarray) else value]
+    elif isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | bytes):
+        values = list(value)
+        if len(values) != batch:
+            raise InvalidParameterError(
+                f"{name} has {len(values)} values but the batch has {batch} row(s)", field=name
+            )
+    else:
+        raise InvalidParameterError(f"{name} must be a number or a list of numbers", field=name)
+    for row, item in enumerate(values):
+        if not _is_number(item) or (integer and not float(item).is_integer()):
+            kind = "an integer" if integer else "a number"
+            raise InvalidParameterError(f"{name} must be {kind} (row {row}: {item!r})", field=name)
+    array = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise InvalidParameterError(f"{name} must be finite", field=name)
+    array = np.broadcast_to(array, (batch,)).copy()
+    return array.astype(np.int64) if integer else array
+
+
+def _check_range(name: str, array: np.ndarray) -> None:
+    _, low, high, low_incl, high_incl, _, _ = RANGES[name]
+    bad_low = array < low if low_incl else array <= low
+    bad_high = array > high if high_incl else array >= high
+    bad = np.flatnonzero(bad_low | bad_high)
+    if bad.size:
+        left, right = ("[" if low_incl else "("), ("]" if high_incl else ")")
+        row = int(bad[0])
+        raise InvalidParameterError(
+            f"{name} must be in {left}{low:g}, {high:g}{right} (row {row}: {array[row]:g})",
+            field=name,
+        )
+
+
+def _token_id(name: str, value, vocab: int) -> int:
+    try:
+        token = int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name}: token id {value!r} is not an integer", field=name)
+    if isinstance(value, float | bool) or not 0 <= token < vocab:
+        raise InvalidParameterError(
+            f"{name}: token id {value!r} is outside the vocabulary [0, {vocab})", field=name
+        )
+    return token
+
+
+def parse_logit_bias(value, batch: int, vocab: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """One {token_id: bias} mapping for all rows, or a list with one mapping per row."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        mappings = [value] * batch
+    elif isinstance(value, Sequence) and all(isinstance(m, Mapping) for m in value):
+        mappings = list(value)
+        if len(mappings) != batch:
+            raise InvalidParameterError(
+                f"logit_bias has {len(mappings)} mappings but the batch has {batch} row(s)",
+                field="logit_bias",
+            )
+    else:
+        raise InvalidParameterError(
+            "logit_bias must map token ids to biases, or be a list of such maps per row",
+            field="logit_bias",
+        )
+    parsed = []
+    for mapping in mappings:
+        ids = np.array([_token_id("logit_bias", k, vocab) for k in mapping], dtype=np.int64)
+        biases = []
+        for key, bias in mapping.items():
+            if not _is_number(bias) or not -100 <= bias <= 100:
+                raise InvalidParameterError(
+                    f"logit_bias[{key}] must be a number in [-100, 100] (got {bias!r})",
+                    field="logit_bias",
+                )
+            biases.append(float(bias))
+        parsed.append((ids, np.asarray(biases, dtype=np.float64)))
+    return parsed if any(ids.size for ids, _ in parsed) else None
+
+
+def parse_context(value, batch: int, vocab: int, limits: SamplingLimits) -> list[np.ndarray] | None:
+    """One list of token ids for all rows, or one list per row (a list of lists)."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        value = list(value)
+    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str | bytes):
+        raise InvalidParameterError("context must be a list of token ids", field="context")
+    per_row_lists = len(value) > 0 and all(
+        isinstance(item, Sequence | np.ndarray) and not isinstance(item, str) for item in value
+    )
+    rows = list(value) if per_row_lists else [value] * batch
+    if len(rows) != batch:
+        raise InvalidParameterError(
+            f"context has {len(rows)} rows but the batch has {batch} row(s)", field="context"
+        )
+    parsed = []
+    for row, ids in enumerate(rows):
+        if limits.max_context is not None and len(ids) > limits.max_context:
+            raise InvalidParameterError(
+                f"context row {row} has {len(ids)} ids; the limit is {limits.max_context}",
+                field="context",
+            )
+        array = np.asarray(ids)
+        if array.size and (array.dtype.kind not in "iu" or array.ndim != 1):
+            bad = next((t for t in ids if not isinstance(t, Integral) or isinstance(t, bool)), ids)
+            raise InvalidParameterError(
+                f"context row {row}: token ids must be integers (got {bad!r})", field="context"
+            )
+        array = array.astype(np.int64, copy=False).reshape(-1)
+        outside = np.flatnonzero((array < 0) | (array >= vocab))
+        if outside.size:
+            raise InvalidParameterError(
+                f"context row {row}: token id {int(array[outside[0]])} is outside the "
+                f"vocabulary [0, {vocab})",
+                field="context",
+            )
+        parsed.append(array)
+    return parsed if any(ids.size for ids in parsed) else None
+
+
+def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits) -> SamplingParams:
+    """Validate every parameter, broadcast per row, and check each is part of the order."""
+    unknown = sorted(set(params) - KNOWN)
+    if unknown:
+        raise InvalidParameterError(f"unknown parameter(s): {', '.join(unknown)}", field=unknown[0])
+    preset = params.get("preset", "vllm")
+    if not isinstance(preset, str):
+        raise InvalidParameterError("preset must be a string", field="preset")
+    order = resolve_order(preset, params.get("order"))
+    rows = {}
+    for name, (default, *_, stage, off) in RANGES.items():
+        value = params.get(name)
+        array = per_row(name, default if value is None else value, batch,
+                        integer=name == "top_k")
+        _check_range(name, array)
+        if off is not None and stage not in order and np.any(array != off):
+            raise InvalidParameterError(
+                f"{name} is set but stage {stage!r} is not in the order "
+                f"({', '.join(order)}); pick another preset or pass an explicit order",
+                field=name,
+            )
+        rows[name] = array
+    last_n = params.get("penalty_last_n", DEFAULT_PENALTY_LAST_N[preset])
+    if last_n is not None:
+        last_n = per_row("penalty_last_n", last_n, batch, integer=True)
+        if np.any(last_n < 0):
+            raise InvalidParameterError("penalty_last_n must be >= 0", field="penalty_last_n")
+    rows["penalty_last_n"] = last_n
+    logit_bias = parse_logit_bias(params.get("logit_bias"), batch, vocab)
+    context = parse_context(params.get("context"), batch, vocab, limits)
+    if logit_bias is not None and "logit_bias" not in order:
+        raise InvalidParameterError("logit_bias is set but not in the order", field="logit_bias")
+    return SamplingParams(order, preset, rows, logit_bias, context)

@@ -1,0 +1,90 @@
+"""Result types: the processed distributions (CSR by row) and the sample() result."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class ProcessedBatch:
+    """Each row's processed distribution q over its kept tokens, in token-id order.
+
+    Row b's kept tokens are `token_ids[indptr[b]:indptr[b+1]]` with probabilities
+    `probs[indptr[b]:indptr[b+1]]` (float32; `entropy` is computed in float64 before rounding).
+    """
+
+    vocab: int
+    indptr: np.ndarray
+    token_ids: np.ndarray
+    probs: np.ndarray
+    entropy: np.ndarray
+    seeds: np.ndarray
+    trace: list[list[dict]] | None = None
+
+    @property
+    def batch(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def kept(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def row(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """(token_ids, probs) of row b."""
+        span = slice(self.indptr[b], self.indptr[b + 1])
+        return self.token_ids[span], self.probs[span]
+
+    def dense(self) -> np.ndarray:
+        """The (B, V) float32 processed distribution, zeros where tokens were removed."""
+        out = np.zeros((self.batch, self.vocab), dtype=np.float32)
+        rows = np.repeat(np.arange(self.batch), self.kept)
+        out[rows, self.token_ids] = self.probs
+        return out
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the (up to) k most likely tokens and their log-probabilities, padded -1."""
+        ids = np.full((self.batch, k), -1, dtype=np.int64)
+        logprobs = np.full((self.batch, k), -np.inf)
+        for b in range(self.batch):
+            tokens, probs = self.row(b)
+            take = min(k, tokens.size)
+            best = np.argsort(-probs, kind="stable")[:take]
+            ids[b, :take] = tokens[best]
+            with np.errstate(divide="ignore"):
+                logprobs[b, :take] = np.log(probs[best].astype(np.float64))
+        return ids, logprobs
+
+
+@dataclass
+class SampleResult:
+    """What sample() returns; field names are the JSON response fields of POST /sample."""
+
+    tokens: np.ndarray
+    logprobs: np.ndarray
+    kept: np.ndarray
+    entropy: np.ndarray
+    seed: np.ndarray
+    top_logprobs: tuple[np.ndarray, np.ndarray] | None = None
+    probs: np.ndarray | None = None
+    trace: list[list[dict]] | None = field(default=None)
+
+    def to_dict(self) -> dict:
+        """Plain Python values, ready for any JSON encoder."""
+        out = {
+            "tokens": self.tokens.tolist(),
+            "logprobs": self.logprobs.tolist(),
+            "kept": self.kept.tolist(),
+            "entropy": self.entropy.tolist(),
+            "seed": self.seed.tolist(),
+        }
+        if self.top_logprobs is not None:
+            ids, logprobs = self.top_logprobs
+            out["top_logprobs"] = [
+                [{"token": t, "logprob": lp} for t, lp in zip(r_ids, r_lp, strict=True) if t >= 0]
+                for r_ids, r_lp in zip(ids.tolist(), logprobs.tolist(), strict=True)
+            ]
+        if self.probs is not None:
+            out["probs"] = self.probs.tolist()
+        if self.trace is not None:
+            out["trace"] = self.trace
+        return out

@@ -1,0 +1,185 @@
+"""One function per stage, each over a group of rows (see docs/sampling.md).
+
+Every function takes the State and per-row parameter arrays aligned with `state.rows`, edits
+the state in place, and states in its docstring the formula and the edge cases. A stage that
+cannot prove its result independent of tokens outside a candidate window calls
+`state.require(...)` so the row is recomputed over the whole vocabulary.
+"""
+
+import numpy as np
+
+from .state import NEG_INF, State
+
+# A prefix reaches top_p when its mass is within this of top_p (see "Float precision").
+TOP_P_TOLERANCE = 1e-9
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    top = np.max(x, axis=1, keepdims=True)
+    weights = np.exp(x - top)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def temperature(state: State, t: np.ndarray) -> None:
+    """x = x / T for T > 0. Rows with T = 0 were made greedy before any stage ran."""
+    t = np.where(t > 0, t, 1.0)
+    state.x /= t[:, None]
+    if state._sorted is not None:
+        state._sorted = state._sorted / t[:, None]
+    state.tail_bound = state.tail_bound / t
+    state.scale = state.scale / t
+
+
+def greedy(state: State, is_greedy: np.ndarray) -> None:
+    """Keep only argmax(x), the lowest token id among ties (x is in token-id order)."""
+    if not is_greedy.any():
+        return
+    top = state.row_max()
+    state.require(~is_greedy | (top >= state.tail_bound))
+    first = np.argmax(state.x == top[:, None], axis=1)
+    mask = is_greedy[:, None] & (np.arange(state.x.shape[1]) != first[:, None])
+    state.remove(mask)
+    state.close_tail(is_greedy)
+
+
+def min_p(state: State, min_p: np.ndarray) -> None:
+    """Keep p >= min_p * max(p), i.e. x >= max(x) + ln(min_p). Off at min_p = 0.
+
+    A pure logit threshold: it needs the row maximum (which must lie in the window) and
+    keeps the tail open when the cut falls below the window's lower bound.
+    """
+    active = min_p > 0
+    if not active.any():
+        return
+    top = state.row_max()
+    state.require(~active | (top >= state.tail_bound))
+    with np.errstate(divide="ignore"):
+        cut = top + np.log(min_p)
+    state.truncate_below(active, cut)
+    state.close_tail(active & (cut >= state.tail_bound))
+
+
+def top_k(state: State, k: np.ndarray, vocab: int, exact_k: bool) -> None:
+    """Keep x >= x_(k), the k-th largest value (ties kept). Off at k = 0 or k >= V.
+
+    With `exact_k` (llama.cpp) keep exactly k tokens: ties at x_(k) by ascending token id.
+    """
+    active = (k > 0) & (k < vocab)
+    finite = state.finite_count()
+    active &= state.tail_open | (k < finite)
+    if not active.any():
+        return
+    values = state.sorted_values()
+    position = np.clip(k - 1, 0, values.shape[1] - 1)
+    cut = values[np.arange(len(k)), position]
+    state.require(~active | ((k <= finite) & (cut >= state.tail_bound)))
+    if exact_k:
+        tied = (state.x == cut[:, None]) & active[:, None]
+        room = k - np.count_nonzero(state.x > cut[:, None], axis=1)
+        surplus = tied & (np.cumsum(tied, axis=1) > room[:, None])
+        state.truncate_below(active, cut)
+        state.remove(surplus)
+    else:
+        state.truncate_below(active, cut)
+    state.close_tail(active)
+
+
+def top_p(state: State, top_p: np.ndarray) -> None:
+    """Keep the smallest sorted prefix with mass >= top_p (within 1e-9), plus ties.
+
+    With the tail open, the mass is bracketed between the window's own mass S and S plus an
+    upper bound on the tail's; the row is certified only if both give the same prefix.
+    """
+    active = top_p < 1
+    if not active.any():
+        return
+    values = state.sorted_values()
+    top = values[:, 0]
+    state.require(~active | (top >= state.tail_bound))
+    cumulative = np.cumsum(np.exp(values - top[:, None]), axis=1)
+    window_mass = cumulative[:, -1]
+    tail_mass = np.where(
+        state.tail_open, state.tail_count * np.exp(np.minimum(state.tail_bound - top, 0)), 0.0
+    )
+    goal = top_p - TOP_P_TOLERANCE
+    first_low = np.count_nonzero(cumulative < (goal * window_mass)[:, None], axis=1)
+    first_high = np.count_nonzero(cumulative < (goal * (window_mass + tail_mass))[:, None], axis=1)
+    finite = state.finite_count()
+    position = np.minimum(first_low, finite - 1)
+    cut = values[np.arange(len(top_p)), position]
+    state.require(
+        ~active | ((first_low == first_high) & (first_high < finite) & (cut >= state.tail_bound))
+    )
+    state.truncate_below(active, cut)
+    state.close_tail(active)
+
+
+def typical_p(state: State, mass: np.ndarray) -> None:
+    """HF TypicalLogitsWarper: keep tokens whose surprisal is closest to the entropy.
+
+    s = |-ln p - H|; sort by ascending s; j = #(cumulative mass < typical_p); keep s <= s_(j).
+    Not a threshold on x, so it needs every live token: an open tail uncertifies the row.
+    """
+    active = mass < 1
+    if not active.any():
+        return
+    state.require(~active)
+    x = state.x
+    top = np.max(x, axis=1, keepdims=True)
+    log_z = np.log(np.exp(x - top).sum(axis=1, keepdims=True)) + top
+    log_p = x - log_z
+    p = np.exp(log_p)
+    products = np.multiply(p, log_p, out=np.zeros_like(p), where=p > 0)
+    entropy = -np.sum(products, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        score = np.where(x > NEG_INF, np.abs(-log_p - entropy), np.inf)
+    order = np.argsort(score, axis=1, kind="stable")
+    cumulative = np.cumsum(np.take_along_axis(p, order, axis=1), axis=1)
+    last = np.minimum(np.count_nonzero(cumulative < mass[:, None], axis=1), x.shape[1] - 1)
+    cut = np.take_along_axis(score, order, axis=1)[np.arange(len(mass)), last]
+    state.remove(active[:, None] & (score > cut[:, None]) & (x > NEG_INF))
+
+
+def top_n_sigma(state: State, n: np.ndarray, row_sigma: np.ndarray) -> None:
+    """llama.cpp: keep x >= max(x) - n * std(x), std over the finite logits (ddof = 0).
+
+    With the tail open the std comes from `row_sigma` (the whole row's std in raw units,
+    computed before any truncation), scaled by the temperature applied so far.
+    """
+    active = n > 0
+    if not active.any():
+        return
+    finite = state.x > NEG_INF
+    count = np.maximum(np.count_nonzero(finite, axis=1), 1)
+    live = np.where(finite, state.x, 0.0)
+    mean = live.sum(axis=1) / count
+    std = np.sqrt(np.where(finite, (live - mean[:, None]) ** 2, 0.0).sum(axis=1) / count)
+    std = np.where(state.tail_open, row_sigma * state.scale, std)
+    top = state.row_max()
+    state.require(~active | (top >= state.tail_bound))
+    cut = top - n * std
+    state.truncate_below(active, cut)
+    state.close_tail(active & (cut >= state.tail_bound))
+
+
+def xtc(state: State, threshold: np.ndarray, probability: np.ndarray, coins: np.ndarray) -> None:
+    """llama.cpp XTC: if coin < P and >= 2 tokens have p >= t, drop all but the least likely.
+
+    The least likely is the last of them in sorted order (the highest id among ties). Off at
+    P = 0 or t > 0.5. Removes the top tokens, so an open tail uncertifies the row.
+    """
+    active = (probability > 0) & (threshold <= 0.5) & (coins < probability)
+    if not active.any():
+        return
+    state.require(~active)
+    p = _softmax(state.x)
+    above = (p >= threshold[:, None]) & active[:, None]
+    active &= np.count_nonzero(above, axis=1) >= 2
+    above &= active[:, None]
+    if not active.any():
+        return
+    least = np.min(np.where(above, state.x, np.inf), axis=1)
+    candidates = above & (state.x == least[:, None])
+    columns = np.arange(state.x.shape[1])
+    keep = np.max(np.where(candidates, columns, -1), axis=1)
+    state.remove(above & (columns != keep[:, None]))

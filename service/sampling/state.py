@@ -1,0 +1,81 @@
+"""The working state of a group of rows as it passes through the stages."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NEG_INF = -np.inf
+
+
+@dataclass
+class State:
+    """Current logits of some rows, in token-id order, with what is known of the rest.
+
+    `x[i, j]` is the current logit of token `ids[i, j]` (`-inf` once removed, and for padding).
+    In window mode `x` holds only candidate tokens; every other token of the row (the tail)
+    has a current logit strictly below `tail_bound`. While `tail_open` is set, tail tokens may
+    still be alive, and a stage whose result would depend on them marks the row uncertified,
+    so that the caller recomputes it over the whole vocabulary.
+    """
+
+    rows: np.ndarray
+    x: np.ndarray
+    ids: np.ndarray
+    tail_open: np.ndarray
+    tail_bound: np.ndarray
+    tail_count: np.ndarray
+    certified: np.ndarray = field(init=False)
+    scale: np.ndarray = field(init=False)  # product of 1/T applied so far, per row
+    _sorted: np.ndarray | None = field(default=None, init=False)
+
+    def __post_init__(self):
+        self.certified = np.ones(len(self.rows), dtype=bool)
+        self.scale = np.ones(len(self.rows))
+
+    @classmethod
+    def dense(cls, rows: np.ndarray, x: np.ndarray) -> "State":
+        """A state holding every token of each row: nothing lies outside it."""
+        count = len(rows)
+        ids = np.broadcast_to(np.arange(x.shape[1]), x.shape)
+        return cls(rows, x, ids, np.zeros(count, bool), np.full(count, NEG_INF), np.zeros(count, np.int64))
+
+    def sorted_values(self) -> np.ndarray:
+        """Each row's current values in descending order, removed tokens (-inf) last."""
+        if self._sorted is None:
+            self._sorted = np.sort(self.x, axis=1)[:, ::-1]
+        return self._sorted
+
+    def finite_count(self) -> np.ndarray:
+        return np.count_nonzero(self.x > NEG_INF, axis=1)
+
+    def row_max(self) -> np.ndarray:
+        return self.sorted_values()[:, 0]
+
+    def truncate_below(self, active: np.ndarray, cut: np.ndarray) -> None:
+        """Remove, in active rows, every token whose current logit is below `cut`."""
+        if not active.any():
+            return
+        cut = np.where(active, cut, NEG_INF)[:, None]
+        self.x[self.x < cut] = NEG_INF
+        if self._sorted is not None:
+            self._sorted = self._sorted.copy()
+            self._sorted[self._sorted < cut] = NEG_INF
+
+    def remove(self, mask: np.ndarray) -> None:
+        """Remove arbitrary tokens (not a threshold): the sorted cache is rebuilt lazily."""
+        if mask.any():
+            self.x[mask] = NEG_INF
+            self._sorted = None
+
+    def set_values(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Overwrite logits of (row position, column) pairs; used by traced adjustments."""
+        self.x[rows, cols] = values
+        self._sorted = None
+
+    def close_tail(self, where: np.ndarray) -> None:
+        """Record that a verified truncation removed every tail token of these rows."""
+        self.tail_open &= ~where
+
+    def require(self, ok: np.ndarray) -> None:
+        """Rows whose tail could matter and where `ok` fails lose their certificate."""
+        self.certified &= ~self.tail_open | ok

@@ -1,0 +1,88 @@
+"""Per-stage traces, and turning a finished State into a CSR segment of distributions."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from .state import NEG_INF, State
+
+
+@dataclass
+class Segment:
+    """Finished rows of one group: original row ids, kept counts and the flat kept tokens."""
+
+    rows: np.ndarray
+    counts: np.ndarray
+    token_ids: np.ndarray
+    probs: np.ndarray
+    entropy: np.ndarray
+    trace: list[list[dict]] | None
+
+
+def log_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise (weights e = exp(x - max), log Z - max): -inf entries get weight 0."""
+    top = np.max(x, axis=1, keepdims=True)
+    weights = np.exp(x - top)
+    return weights, np.log(weights.sum(axis=1, keepdims=True))
+
+
+def entropy(x: np.ndarray) -> np.ndarray:
+    """Entropy in nats of softmax(x) per row: H = ln Z - sum(e * d) / Z with d = x - max."""
+    top = np.max(x, axis=1, keepdims=True)
+    shifted = x - top
+    weights = np.exp(shifted)
+    total = weights.sum(axis=1)
+    products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=weights > 0)
+    weighted = products.sum(axis=1)
+    return np.maximum(np.log(total) - weighted / total, 0.0)
+
+
+class Tracer:
+    """Records kept count, removed mass and entropy after each stage, per row."""
+
+    def __init__(self, rows: int):
+        self.records: list[list[dict]] = [[] for _ in range(rows)]
+
+    def _record(self, name, after, removed, only):
+        kept = np.count_nonzero(after > NEG_INF, axis=1)
+        after_entropy = entropy(after)
+        for i in np.flatnonzero(only):
+            self.records[i].append({
+                "stage": name,
+                "kept": int(kept[i]),
+                "removed_mass": float(removed[i]),
+                "entropy": float(after_entropy[i]),
+            })
+
+    @contextmanager
+    def stage(self, state: State, name: str, only: np.ndarray | None = None):
+        before = state.x.copy()
+        yield
+        weights, _ = log_softmax(before)
+        gone = (before > NEG_INF) & (state.x == NEG_INF)
+        removed = np.where(gone, weights, 0.0).sum(axis=1) / weights.sum(axis=1)
+        only = np.ones(len(state.rows), bool) if only is None else only
+        self._record(name, state.x, removed, only)
+
+    def skip(self, state: State, name: str) -> None:
+        self._record(name, state.x, np.zeros(len(state.rows)), np.ones(len(state.rows), bool))
+
+
+def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None) -> Segment:
+    """q = softmax over each row's surviving tokens, flattened in token-id order."""
+    x, ids, rows = state.x, state.ids, state.rows
+    if keep is not None:
+        x, ids, rows = x[keep], ids[keep], rows[keep]
+    weights, log_total = log_softmax(x)
+    finite = x > NEG_INF
+    probs = weights / np.exp(log_total)
+    row_entropy = entropy(x)
+    return Segment(
+        rows=rows,
+        counts=np.count_nonzero(finite, axis=1),
+        token_ids=ids[finite].astype(np.int32),
+        probs=probs[finite].astype(np.float32),
+        entropy=row_entropy,
+        trace=tracer.records if tracer is not None else None,
+    )

@@ -39,10 +39,10 @@ def _exact(ctx: RowContext, batch: ProcessedBatch, cell: CellParams, start: int,
     return means
 
 
-def compute_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams],
-                  preset: str, contexts: list[list[int]] | None) -> list[dict[str, Any]]:
-    """Every cell's statistics; the batch rows are (cell, source row) pairs, cell-major."""
-    rows, samples = uniforms.shape
+def draw_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams], preset: str,
+               contexts: list[list[int]] | None) -> tuple[ProcessedBatch, np.ndarray]:
+    """Process and draw all (cell, source row) pairs in one batch, cell-major."""
+    rows = uniforms.shape[0]
     per_row = {name: np.repeat([getattr(c, name) for c in cells], rows)
                for name in CellParams._fields}
     kwargs: dict[str, Any] = {"preset": preset, **per_row}
@@ -51,6 +51,14 @@ def compute_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams]
     batch = process(np.tile(ctx.logits, (len(cells), 1)), **kwargs)
     # Common random numbers: every cell reuses the same (rows, N) uniforms of its source rows.
     tokens, _ = draw(batch, np.tile(uniforms, (len(cells), 1)))
+    return batch, tokens
+
+
+def compute_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams],
+                  preset: str, contexts: list[list[int]] | None) -> list[dict[str, Any]]:
+    """Every cell's statistics from one vectorized pass over the chunk."""
+    rows, samples = uniforms.shape
+    batch, tokens = draw_chunk(ctx, uniforms, cells, preset, contexts)
     counts = row_counts(tokens)
     results = []
     for index, cell in enumerate(cells):

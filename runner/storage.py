@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from runner.grid import CellParams
 from service import __version__
-from service.db.models import PARAMETERS, Cell, Run, utcnow
+from service.db.models import METRICS, PARAMETERS, Cell, Run, utcnow
 
 
 def code_version() -> str:
@@ -77,3 +77,12 @@ def set_status(sessions: sessionmaker[Session], run_id: int, status: str) -> Non
         run.status = status
         if status == "finished":
             run.finished_at = utcnow()
+
+
+def cell_rows(sessions: sessionmaker[Session], run_id: int) -> list[dict[str, Any]]:
+    """The run's cells in grid order, each {parameter..., statistic...}."""
+    names = PARAMETERS + METRICS
+    with sessions() as session:
+        order = [getattr(Cell, name) for name in PARAMETERS]
+        cells = session.scalars(select(Cell).where(Cell.run_id == run_id).order_by(*order)).all()
+    return [{name: getattr(cell, name) for name in names} for cell in cells]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from runner.storage import cell_rows
 from service.db import open_database
 from service.db.engine import URL_ENV
-from service.db.models import METRICS, PARAMETERS, Cell, Run
+from service.db.models import Run
 
 
 def db_option(command: Callable) -> Callable:
@@ -38,11 +37,4 @@ def load_run(sessions: sessionmaker[Session], run_id: int) -> Run:
         raise click.ClickException(f"no run with id {run_id}")
     return run
 
-
-def cell_rows(sessions: sessionmaker[Session], run_id: int) -> list[dict[str, Any]]:
-    """The run's cells in grid order, each {parameter..., statistic...}."""
-    names = PARAMETERS + METRICS
-    with sessions() as session:
-        order = [getattr(Cell, name) for name in PARAMETERS]
-        cells = session.scalars(select(Cell).where(Cell.run_id == run_id).order_by(*order)).all()
-    return [{name: getattr(cell, name) for name in names} for cell in cells]
+__all__ = ["cell_rows", "db_option", "load_run", "open_sessions"]

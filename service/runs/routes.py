@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response
@@ -33,9 +34,16 @@ def _run_or_404(run_id: int) -> Run:
     return run
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite drops the zone of stored UTC timestamps; put it back for the ISO output."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _with_progress(run: Run) -> dict[str, Any]:
     done = get_session().scalar(select(func.count()).where(Cell.run_id == run.id))
-    return {**{c.key: getattr(run, c.key) for c in Run.__table__.columns}, "cells_done": done}
+    out = {c.key: getattr(run, c.key) for c in Run.__table__.columns}
+    out["created_at"], out["finished_at"] = _utc(run.created_at), _utc(run.finished_at)
+    return out | {"cells_done": done}
 
 
 def _filters(args: dict[str, Any]) -> list:

@@ -38,6 +38,7 @@ class SweepSpec:
     seed: int
     preset: str = "vllm"
     name: str | None = None
+    memory_budget: int = MEMORY_BUDGET
 
 
 def chunk_cells_for(rows: int, vocab: int, samples: int, budget: int = MEMORY_BUDGET) -> int:
@@ -68,7 +69,8 @@ def create(sessions: sessionmaker[Session], spec: SweepSpec) -> int:
         seed=spec.seed, preset=spec.preset, stage_order=list(PRESETS[spec.preset]),
         top_p_rule=TOP_P_RULE, crn_scheme=CRN_SCHEME, n_rows=source.n_rows,
         vocab_size=source.vocab_size, n_cells=len(cells),
-        chunk_cells=chunk_cells_for(source.n_rows, source.vocab_size, spec.samples),
+        chunk_cells=chunk_cells_for(source.n_rows, source.vocab_size, spec.samples,
+                                    spec.memory_budget),
     )
 
 

@@ -10,6 +10,7 @@ from service import __version__
 SUBCOMMANDS = [
     "runner.cli.sample:sample",
     "runner.cli.bench:bench",
+    "runner.cli.serve:serve",
 ]
 
 

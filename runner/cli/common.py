@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import click
+from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner.storage import cell_rows
 from service.db import open_database
 from service.db.engine import URL_ENV
 from service.db.models import Run
+
+# When piped (not a terminal), print tables at full width instead of rich's 80 columns.
+PIPE_WIDTH = 240
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; full-width tables when the output is not a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def db_option(command: Callable) -> Callable:
@@ -37,4 +48,4 @@ def load_run(sessions: sessionmaker[Session], run_id: int) -> Run:
         raise click.ClickException(f"no run with id {run_id}")
     return run
 
-__all__ = ["cell_rows", "db_option", "load_run", "open_sessions"]
+__all__ = ["cell_rows", "console", "db_option", "load_run", "open_sessions"]

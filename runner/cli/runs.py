@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from runner.cli.common import cell_rows, db_option, load_run, open_sessions
+from runner.cli.common import cell_rows, console, db_option, load_run, open_sessions
 from runner.grid import swept
 from service.db.models import METRICS, PARAMETERS, Cell, Run
 
@@ -44,7 +44,7 @@ def list_runs(db_url: str | None) -> None:
         table.add_row(str(run.id), run.name or "", run.status, f"{run.created_at:%Y-%m-%d %H:%M}",
                       run.source, f"{done.get(run.id, 0)}/{run.n_cells}", str(run.samples),
                       str(run.seed))
-    Console().print(table)
+    console().print(table)
 
 
 @runs.command()
@@ -57,20 +57,20 @@ def show(run_id: int, metrics: tuple[str, ...], db_url: str | None) -> None:
     sessions = open_sessions(db_url)
     run = load_run(sessions, run_id)
     rows = cell_rows(sessions, run_id)
-    console = Console()
-    console.print(f"run {run.id} [bold]{run.name or ''}[/] {run.status}: {run.source}, "
+    out = console()
+    out.print(f"run {run.id} [bold]{run.name or ''}[/] {run.status}: {run.source}, "
                   f"{len(rows)}/{run.n_cells} cells, {run.samples} draws/row, seed {run.seed}, "
                   f"preset {run.preset}, code {run.code_version}")
-    print_cells(console, rows, swept(run.grid) or ["temperature"], metrics or SHOW_METRICS)
+    print_cells(out, rows, swept(run.grid) or ["temperature"], metrics or SHOW_METRICS)
 
 
-def print_cells(console: Console, rows: list[dict], parameters: list[str],
+def print_cells(out: Console, rows: list[dict], parameters: list[str],
                 metrics: tuple[str, ...]) -> None:
     """A rich table of cells: the given parameters, then the metrics."""
     table = Table(*parameters, *metrics)
     for row in rows:
         table.add_row(*(_fmt(row[name]) for name in (*parameters, *metrics)))
-    console.print(table)
+    out.print(table)
 
 
 def _write_parquet(rows: list[dict], out: Path) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from runner import storage
-from runner.cli.common import cell_rows, db_option, open_sessions
+from runner.cli.common import cell_rows, console, db_option, open_sessions
 from runner.cli.runs import SHOW_METRICS, print_cells
 from runner.grid import GridSpecError, build_grid, swept
 from runner.sources import DEFAULT_SOURCE, SourceSpecError
-from runner.sweep import SweepError, SweepSpec, create, execute
+from runner.sweep import MEMORY_BUDGET, SweepError, SweepSpec, create, execute
 from service.sampling.presets import PRESETS
 
 SUMMARY_ROWS = 40
@@ -21,9 +20,9 @@ GRID_HELP = "Comma list and/or start:stop:count ranges, e.g. 0.2,0.5,1.0 or 0.1:
 
 
 def _run_with_progress(sessions, run_id: int, total: int) -> None:
-    console = Console(stderr=True)
+    err = console(stderr=True)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task(f"run {run_id}", total=total)
         execute(sessions, run_id, on_cells=lambda count: progress.advance(task, count))
 
@@ -42,10 +41,12 @@ def _run_with_progress(sessions, run_id: int, total: int) -> None:
               help="Draws per source row per cell.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", help="A label for the run.")
+@click.option("--memory-mb", type=click.IntRange(min=1), default=MEMORY_BUDGET // 2**20,
+              show_default=True, help="Working-memory budget that sizes each chunk of cells.")
 @click.option("--resume", "resume", type=int, metavar="RUN_ID",
               help="Finish an interrupted run: compute only its missing cells.")
 @db_option
-def sweep(source, preset, samples, seed, name, resume, db_url, **grid_options) -> None:
+def sweep(source, preset, samples, seed, name, memory_mb, resume, db_url, **grid_options) -> None:
     """Sweep sampling parameters over a logits source and store per-cell statistics."""
     sessions = open_sessions(db_url)
     if resume is not None:
@@ -58,7 +59,8 @@ def sweep(source, preset, samples, seed, name, resume, db_url, **grid_options) -
             raise click.ClickException(f"no run with id {run_id}")
     else:
         try:
-            spec = SweepSpec(source, build_grid(grid_options), samples, seed, preset, name)
+            spec = SweepSpec(source, build_grid(grid_options), samples, seed, preset, name,
+                             memory_mb * 2**20)
             run_id = create(sessions, spec)
         except (GridSpecError, SourceSpecError, SweepError) as error:
             raise click.UsageError(str(error)) from None
@@ -78,7 +80,7 @@ def sweep(source, preset, samples, seed, name, resume, db_url, **grid_options) -
 
 def _summary(sessions, run_id: int, grid: dict) -> None:
     rows = cell_rows(sessions, run_id)
-    console = Console()
-    print_cells(console, rows[:SUMMARY_ROWS], swept(grid) or ["temperature"], SHOW_METRICS)
+    out = console()
+    print_cells(out, rows[:SUMMARY_ROWS], swept(grid) or ["temperature"], SHOW_METRICS)
     if len(rows) > SUMMARY_ROWS:
-        console.print(f"... {len(rows) - SUMMARY_ROWS} more cells: logitlab runs show {run_id}")
+        out.print(f"... {len(rows) - SUMMARY_ROWS} more cells: logitlab runs show {run_id}")

@@ -10,6 +10,9 @@ from service import __version__
 SUBCOMMANDS = [
     "runner.cli.sample:sample",
     "runner.cli.bench:bench",
+    "runner.cli.sweep:sweep",
+    "runner.cli.runs:runs",
+    "runner.cli.db:db",
     "runner.cli.serve:serve",
 ]
 

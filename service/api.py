@@ -1,0 +1,40 @@
+"""The flask-smorest Api, with problem+json errors documented and handled."""
+
+import http
+from typing import Any
+
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from service import errors
+
+
+def custom_field_properties(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a field may describe itself via `openapi_properties`."""
+    describe = getattr(field, "openapi_properties", None)
+    return describe(self.field2property) if callable(describe) else {}
+
+
+class LogitLabApi(Api):
+    """Api whose error responses are RFC 9457 problem documents."""
+
+    ERROR_SCHEMA = errors.ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.init_app(self._app)
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(custom_field_properties)
+
+    def _register_responses(self) -> None:
+        """Like flask-smorest's, but error bodies are `application/problem+json`."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, errors.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, errors.PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)

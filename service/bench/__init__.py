@@ -1,0 +1,1 @@
+"""Benchmark helpers served by the app (off unless enabled)."""

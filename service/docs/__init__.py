@@ -1,0 +1,1 @@
+"""Interactive API docs: Swagger UI's files served from the installed package, no CDN."""

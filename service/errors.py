@@ -1,0 +1,118 @@
+"""RFC 9457 problem+json responses for every error, including ones no input should cause."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+import orjson
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
+
+from service.sampling import SamplingError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("logitlab.errors")
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document (documentation only)."""
+
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"example": "Unprocessable Content"})
+    status = ma.fields.Integer(required=True, metadata={"example": 422})
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        required=True,
+        metadata={"description": "Messages per offending field; empty when none applies."},
+    )
+
+
+def problem(
+    status: int,
+    detail: str,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Build a problem+json response."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "errors": dict(errors or {}),
+    }
+    return Response(orjson.dumps(body), status, headers=dict(headers or {}), mimetype=PROBLEM_JSON)
+
+
+def _leaves(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    if isinstance(messages, Mapping):
+        return [leaf for k, v in messages.items() for leaf in _leaves(v, (*path, str(k)))]
+    if isinstance(messages, list) and not all(isinstance(m, str) for m in messages):
+        return [leaf for i, v in enumerate(messages) for leaf in _leaves(v, (*path, str(i)))]
+    texts = messages if isinstance(messages, list) else [messages]
+    return [(path, str(text)) for text in texts]
+
+
+def flatten(messages: Any) -> dict[str, list[str]]:
+    """marshmallow/webargs nested messages as {top-level field: ["at a.0: message", ...]}."""
+    flat: dict[str, list[str]] = {}
+    for path, text in _leaves(messages):
+        field, rest = (path[0], path[1:]) if path else ("_schema", ())
+        flat.setdefault(field, []).append(f"at {'.'.join(rest)}: {text}" if rest else text)
+    return flat
+
+
+def _webargs_errors(messages: Any) -> dict[str, list[str]]:
+    """Drop webargs's location level ("json", "query", ...) from its messages."""
+    locations = {"json", "query", "querystring", "form", "headers", "files", "view_args"}
+    if isinstance(messages, Mapping) and messages and set(messages) <= locations:
+        merged: dict[str, list[str]] = {}
+        for inner in messages.values():
+            for field, texts in flatten(inner).items():
+                merged.setdefault(field, []).extend(texts)
+        return merged
+    return flatten(messages)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Any werkzeug/flask-smorest HTTP error, with webargs messages as `errors`."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    raw = data.get("errors", data.get("messages"))
+    errors = _webargs_errors(raw) if raw else {}
+    detail = data.get("message") or error.description or HTTPStatus(status).phrase
+    if status == 422 and errors and "message" not in data:
+        detail = "The request has invalid values; see errors."
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return problem(status, detail, errors, headers)
+
+
+def handle_validation_error(error: ma.ValidationError) -> Response:
+    """A marshmallow ValidationError raised by a view: 422 with the field messages."""
+    return problem(422, "The request has invalid values; see errors.", flatten(error.messages))
+
+
+def handle_sampling_error(error: SamplingError) -> Response:
+    """The core rejected the input: 422 naming the parameter."""
+    return problem(422, error.message, {error.field: [error.message]})
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """A bug: log the traceback server-side, answer a generic 500 without details."""
+    request_id = g.get("request_id", "-")
+    log.error("unhandled error (request_id=%s)", request_id, exc_info=error)
+    detail = f"The server failed to handle the request (request id {request_id})."
+    return problem(500, detail)
+
+
+def init_app(app: Flask) -> None:
+    """Register the problem+json handlers."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ma.ValidationError, handle_validation_error)
+    app.register_error_handler(SamplingError, handle_sampling_error)
+    app.register_error_handler(Exception, handle_unexpected)

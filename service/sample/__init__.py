@@ -1,0 +1,1 @@
+"""POST /sample: sample tokens from caller-supplied logits."""

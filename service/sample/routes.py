@@ -1,0 +1,82 @@
+"""POST /sample: logits in (JSON, raw float32 or .npy), sampled tokens and distribution out."""
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from service import jsonio
+from service.sample import bodies
+from service.sample.schemas import (
+    SampleHeadersSchema,
+    SampleQuerySchema,
+    SampleRequestSchema,
+    SampleResultSchema,
+)
+from service.sampling import SamplingLimits, sample
+
+blp = Blueprint("sample", __name__, description="Sample tokens from your own model's logits.")
+
+JSON, OCTET, NPY = "application/json", "application/octet-stream", "application/x-npy"
+BINARY = {"type": "string", "format": "binary"}
+REQUEST_BODY = {
+    "required": True,
+    "description": "JSON with `logits` and the parameters, or a binary body whose parameters "
+    "come in the query string: raw little-endian float32 (shape from `vocab` or an "
+    "`X-Logits-Shape: B,V` header) or a .npy file (float16/32/64, 1-D or 2-D).",
+    "content": {JSON: {"schema": SampleRequestSchema}, OCTET: {"schema": BINARY},
+                NPY: {"schema": BINARY}},
+}
+_request_schema = SampleRequestSchema()
+
+
+def _limits() -> SamplingLimits:
+    config = current_app.config
+    return SamplingLimits(max_vocab=config["MAX_VOCAB"], max_batch=config["MAX_BATCH"],
+                          max_n=config["MAX_N"], max_context=config["MAX_CONTEXT"])
+
+
+def _read_logits(query: dict[str, Any], shape: str | None) -> tuple[Any, dict[str, Any]]:
+    """Decode the body by its media type; returns the logits and the body's own parameters."""
+    kind = request.mimetype
+    if kind not in (JSON, OCTET, NPY):
+        raise UnsupportedMediaType(f"Content-Type must be {JSON}, {OCTET} or {NPY}; "
+                                   f"got {kind or 'none'}.")
+    if query.get("vocab") is not None and kind != OCTET:
+        raise bodies.invalid(f"vocab applies only to {OCTET} bodies", "vocab")
+    data = request.get_data(cache=False)
+    if not data:
+        raise BadRequest("The request body is empty.")
+    if kind == OCTET:
+        return bodies.logits_from_octet(data, query.get("vocab"), shape), {}
+    if kind == NPY:
+        return bodies.logits_from_npy(data), {}
+    document = bodies.parse_json(data)
+    if not isinstance(document, dict):
+        raise bodies.invalid("the JSON body must be an object with logits and parameters",
+                             "_schema")
+    params = _request_schema.load(document)
+    return params.pop("logits"), params
+
+
+@blp.route("/sample", methods=["POST"])
+@blp.arguments(SampleQuerySchema, location="query", unknown=ma.RAISE)
+@blp.arguments(SampleHeadersSchema, location="headers")
+@blp.doc(requestBody=REQUEST_BODY)
+@blp.response(200, SampleResultSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def sample_view(query: dict[str, Any], headers: dict[str, Any]) -> Response:
+    """Sample from logits; parameters as in `service.sampling.sample` (scalar or per row)."""
+    logits, params = _read_logits(query, headers.get("shape"))
+    query.pop("vocab", None)
+    both = sorted(set(query) & set(params))
+    if both:
+        raise ma.ValidationError({name: ["given in both the query string and the body"]
+                                  for name in both})
+    result = sample(logits, **query, **params, limits=_limits())
+    return Response(jsonio.dumps_bytes(result.to_dict()), mimetype=JSON)

@@ -1,0 +1,111 @@
+"""Schemas of POST /sample: parameters (JSON body or query string) and the result."""
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow.validate import OneOf, Range
+
+from service.sample.bodies import LogitsField
+from service.sample.fields import Context, Int, JsonText, ScalarOrList
+from service.sampling import PRESETS, STAGES
+
+F, I = ma.fields.Float, Int  # noqa: E741
+MAX_SEED = 2**63 - 1
+
+
+def _number(low: float | None, high: float | None, *, low_open: bool = False) -> ma.fields.Float:
+    return F(allow_nan=False, validate=Range(low, high, min_inclusive=not low_open))
+
+
+def param_fields(query: bool) -> dict[str, ma.fields.Field]:
+    """The fields of every `sample` parameter; `query=True` gives their query-string forms."""
+
+    def per_row(inner: ma.fields.Field, doc: str) -> ScalarOrList:
+        return ScalarOrList(inner, query=query, metadata={"description": doc})
+
+    bias = ma.fields.Dict(keys=I(validate=Range(0)), values=_number(-100, 100))
+    bias_any = ScalarOrList(bias)
+    order = ma.fields.List(ma.fields.String(validate=OneOf(STAGES)))
+    return {
+        "temperature": per_row(_number(0, None), "0 = greedy"),
+        "top_k": per_row(I(validate=Range(0)), "0 = off"),
+        "top_p": per_row(_number(0, 1, low_open=True), "1 = off"),
+        "min_p": per_row(_number(0, 1), "0 = off"),
+        "typical_p": per_row(_number(0, 1, low_open=True), "1 = off"),
+        "top_n_sigma": per_row(_number(0, None), "0 = off"),
+        "xtc_threshold": per_row(_number(0, 1), "XTC threshold"),
+        "xtc_probability": per_row(_number(0, 1), "0 = off"),
+        "repetition_penalty": per_row(_number(0, None, low_open=True), "1 = off"),
+        "frequency_penalty": per_row(_number(-2, 2), "0 = off"),
+        "presence_penalty": per_row(_number(-2, 2), "0 = off"),
+        "penalty_last_n": per_row(I(validate=Range(0)), "count only the last N context ids"),
+        "seed": per_row(I(validate=Range(0, MAX_SEED)), "omit for fresh entropy"),
+        "logit_bias": JsonText(bias_any, example='{"13": -5}') if query else bias_any,
+        "context": Context(query=query),
+        "n": I(validate=Range(1), metadata={"description": "samples per row"}),
+        "preset": ma.fields.String(validate=OneOf(list(PRESETS))),
+        "order": ScalarOrList(order.inner, query=True, as_list=True) if query else order,
+        "logprobs": I(validate=Range(0), metadata={"description": "top-k logprobs per row"}),
+        "return_probs": ma.fields.Boolean(),
+        "trace": ma.fields.Boolean(),
+    }
+
+
+SampleQuerySchema = ma.Schema.from_dict(
+    {
+        **param_fields(query=True),
+        "vocab": I(
+            validate=Range(1),
+            metadata={"description": "row length of an application/octet-stream body"},
+        ),
+    },
+    name="SampleQuery",
+)
+
+SampleHeadersSchema = ma.Schema.from_dict(
+    {
+        "shape": ma.fields.String(
+            data_key="X-Logits-Shape",
+            metadata={"description": "'V' or 'B,V' for an application/octet-stream body",
+                      "example": "1,128256"},
+        )
+    },
+    name="SampleHeaders",
+)
+
+SampleRequestSchema = ma.Schema.from_dict(
+    {"logits": LogitsField(required=True), **param_fields(query=False)}, name="SampleRequest"
+)
+
+
+class TopLogprobSchema(ma.Schema):
+    """One of a row's most likely processed tokens."""
+
+    token = I(required=True)
+    logprob = F(required=True)
+
+
+class TraceSchema(ma.Schema):
+    """One stage's effect on a row."""
+
+    stage = ma.fields.String(required=True)
+    kept = I(required=True)
+    removed_mass = F(required=True)
+    entropy = F(required=True)
+
+
+def _rows(inner: ma.fields.Field, doc: str, **kwargs: Any) -> ma.fields.List:
+    return ma.fields.List(inner, metadata={"description": doc}, **kwargs)
+
+
+class SampleResultSchema(ma.Schema):
+    """The `SampleResult` of the core, as `to_dict()` gives it (documentation only)."""
+
+    tokens = _rows(ma.fields.List(I()), "B x n sampled token ids", required=True)
+    logprobs = _rows(ma.fields.List(F()), "B x n processed log-probabilities", required=True)
+    kept = _rows(I(), "tokens with q > 0, per row", required=True)
+    entropy = _rows(F(), "entropy of q in nats, per row", required=True)
+    seed = _rows(I(), "the seed each row used", required=True)
+    top_logprobs = _rows(ma.fields.List(ma.fields.Nested(TopLogprobSchema)), "with logprobs=k")
+    probs = _rows(ma.fields.List(F()), "dense q (B x V), with return_probs")
+    trace = _rows(ma.fields.List(ma.fields.Nested(TraceSchema)), "with trace")

@@ -1,0 +1,87 @@
+"""GET /healthz, /openapi.json and /docs (local assets only), request ids and access logs."""
+
+import json
+import logging
+import re
+
+from service import __version__
+from tests.service.helpers import assert_problem
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "version": __version__}
+
+
+def test_request_id_is_echoed_or_generated(client):
+    given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    fresh = client.get("/healthz")
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["X-Request-ID"])
+    hostile = client.get("/healthz", headers={"X-Request-ID": "x" * 500})
+    assert hostile.headers["X-Request-ID"] != "x" * 500
+    assert re.fullmatch(r"app;dur=\d+\.\d{3}", fresh.headers["Server-Timing"])
+
+
+def test_one_structured_log_line_per_request(client, caplog):
+    with caplog.at_level(logging.INFO, logger="logitlab.access"):
+        client.post("/sample", json={"logits": [1.0, 2.0]}, headers={"X-Request-ID": "r-9"})
+        client.post("/sample", data=b"{", content_type="application/json")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "logitlab.access"]
+    assert len(lines) == 2
+    first, second = lines
+    assert {"method", "path", "status", "latency_ms", "request_id"} <= set(first)
+    assert first["method"] == "POST" and first["path"] == "/sample"
+    assert first["status"] == 200 and first["request_id"] == "r-9"
+    assert first["latency_ms"] >= 0
+    assert second["status"] == 400
+
+
+def test_openapi_document(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.0")
+    assert spec["info"]["version"] == __version__
+    operation = spec["paths"]["/sample"]["post"]
+    content = operation["requestBody"]["content"]
+    assert set(content) == {"application/json", "application/octet-stream", "application/x-npy"}
+    for status in ("400", "413", "415", "422"):
+        assert "application/problem+json" in json.dumps(operation["responses"][status]) or \
+            operation["responses"][status]["$ref"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"temperature", "top_k", "seed", "vocab", "X-Logits-Shape"} <= names
+    schemas = spec["components"]["schemas"]
+    assert {"SampleRequest", "SampleResult", "Problem"} <= set(schemas)
+    assert set(schemas["SampleResult"]["required"]) == {"tokens", "logprobs", "kept", "entropy",
+                                                        "seed"}
+    assert "logits" in schemas["SampleRequest"]["required"]
+    error = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
+    assert list(error) == ["application/problem+json"]
+    assert "/healthz" in spec["paths"]
+    assert "/echo" not in spec["paths"]
+
+
+def test_swagger_ui_uses_only_local_assets(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/openapi.json" in html
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls and all(url.startswith("/docs/assets/") for url in urls)
+    assert "http://" not in html and "https://" not in html
+    assert '"validatorUrl":null' in html.replace(" ", "")
+    for url in urls:
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.data) > 1000
+    assert_problem(client.get("/docs/assets/index.html"), 404)
+    assert_problem(client.get("/docs/assets/../../etc/passwd"), 404)
+
+
+def test_echo_only_when_enabled(client, make_app):
+    assert_problem(client.post("/echo", data=b"x"), 404)
+    echo = make_app(ENABLE_ECHO=True).test_client()
+    response = echo.post("/echo", data=b'{"a": 1}', content_type="application/json")
+    assert response.status_code == 200
+    assert response.data == b'{"a": 1}' and response.mimetype == "application/json"

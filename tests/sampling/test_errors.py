@@ -111,6 +111,10 @@ BAD_PARAMS = [
     ("top_n_sigma", {"top_n_sigma": -1.0, "preset": "llama.cpp"}),
     ("xtc_probability", {"xtc_probability": 1.5, "preset": "llama.cpp"}),
     ("top_p", {"top_p": 0.9, "order": ["temperature", "top_k"]}),
+    ("temperature", {"temperature": "hot"}),
+    ("top_k", {"top_k": 2.5}),
+    ("n", {"n": 2.5}),
+    ("seed", {"seed": "abc"}),
 ]
 
 

@@ -471,3 +471,16 @@ def window_rows(v: int = 3000) -> np.ndarray:
 )
 def test_negligible_tail_window_never_changes_the_result(preset, params):
     check_against_reference(window_rows(), seeds=[1, 2, 3, 4], preset=preset, **params)
+
+
+def test_xtc_coin_is_the_rows_own_philox_stream():
+    """Identical rows, different seeds: XTC fires exactly on the rows whose coin is < P."""
+    x = np.stack([ref.zipf_logits(400, 1.3, np.random.default_rng(14))] * 12)
+    seeds = list(range(100, 112))
+    fired = [ref.xtc_coin(s) < 0.5 for s in seeds]
+    assert 0 < sum(fired) < 12, "the seeds must exercise both outcomes of the coin"
+    params = {"xtc_threshold": 0.05, "xtc_probability": 0.5}
+    d = check_against_reference(x, seeds=seeds, n=4, preset="llama.cpp", **params)
+    top = int(np.argmax(x[0]))
+    probs = np.asarray(d["probs"])
+    assert [bool(probs[b, top] == 0) for b in range(12)] == fired

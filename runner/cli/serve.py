@@ -1,6 +1,7 @@
 """`logitlab serve`: the REST service under gunicorn (sync workers, one BLAS thread each)."""
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -68,8 +69,11 @@ def serve(host: str, port: int, workers: int | None, timeout: int, log_level: st
     """Serve the REST API (POST /sample, /docs, /openapi.json) with gunicorn."""
     from service import config
 
-    for name in THREAD_VARS:
-        os.environ[name] = "1"
+    if any(os.environ.get(name) != "1" for name in THREAD_VARS):
+        for name in THREAD_VARS:
+            os.environ[name] = "1"
+        if "numpy" in sys.modules:  # BLAS already sized its pool: restart with the pins set
+            os.execv(sys.executable, sys.orig_argv)
     try:
         config.load()  # fail here, not in every worker, on a bad LOGITLAB_* variable
     except ValueError as error:

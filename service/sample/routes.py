@@ -26,8 +26,21 @@ REQUEST_BODY = {
     "description": "JSON with `logits` and the parameters, or a binary body whose parameters "
     "come in the query string: raw little-endian float32 (shape from `vocab` or an "
     "`X-Logits-Shape: B,V` header) or a .npy file (float16/32/64, 1-D or 2-D).",
-    "content": {JSON: {"schema": SampleRequestSchema}, OCTET: {"schema": BINARY},
-                NPY: {"schema": BINARY}},
+    "content": {
+        JSON: {
+            "schema": SampleRequestSchema,
+            "examples": {
+                "one row": {"value": {"logits": [2.0, 1.0, None, -1.0], "temperature": 0.7,
+                                      "top_p": 0.9, "n": 4, "seed": 42}},
+                "batch, every output": {"value": {
+                    "logits": [[2.0, 1.0, 0.5, -1.0], [0.0, 0.0, 3.0, None]],
+                    "temperature": [0.0, 1.2], "top_k": 3, "seed": [1, 2], "logprobs": 2,
+                    "return_probs": True, "trace": True}},
+            },
+        },
+        OCTET: {"schema": BINARY},
+        NPY: {"schema": BINARY},
+    },
 }
 _request_schema = SampleRequestSchema()
 

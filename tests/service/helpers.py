@@ -38,3 +38,21 @@ def npy_bytes(array: np.ndarray) -> bytes:
 def logits(batch: int, vocab: int, seed: int = 0) -> np.ndarray:
     """Random float32 logits of shape (batch, vocab)."""
     return np.random.default_rng(seed).normal(0, 2, size=(batch, vocab)).astype(np.float32)
+
+
+def assert_same_result(got: dict, expected: dict, rel: float = 1e-6) -> None:
+    """Same draws and shapes; floats equal up to float32 rounding (float32 vs float64 input)."""
+    assert set(got) == set(expected)
+    for key in ("tokens", "kept", "seed"):
+        assert got[key] == expected[key], key
+    for key in ("logprobs", "entropy", "probs"):
+        if key in got:
+            np.testing.assert_allclose(np.asarray(got[key], dtype=float),
+                                       np.asarray(expected[key], dtype=float), rtol=rel,
+                                       atol=1e-7)
+    if "top_logprobs" in got:
+        assert [[e["token"] for e in row] for row in got["top_logprobs"]] == \
+            [[e["token"] for e in row] for row in expected["top_logprobs"]]
+    if "trace" in got:
+        assert [[(e["stage"], e["kept"]) for e in row] for row in got["trace"]] == \
+            [[(e["stage"], e["kept"]) for e in row] for row in expected["trace"]]

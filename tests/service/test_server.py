@@ -1,0 +1,152 @@
+"""The real thing: `logitlab serve` on a free loopback port, called over HTTP."""
+
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.service.helpers import assert_same_result
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _logitlab() -> list[str]:
+    script = Path(sys.executable).with_name("logitlab")
+    found = str(script) if script.exists() else shutil.which("logitlab")
+    assert found, "the logitlab console script is not installed (pip install -e .)"
+    return [found]
+
+
+def _request(base, path, data=None, content_type=None, headers=None):
+    request = urllib.request.Request(base + path, data=data, headers=dict(headers or {}))
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
+    env.pop("OPENBLAS_NUM_THREADS", None)  # serve must pin the threads itself
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*_logitlab(), "serve", "--port", str(port), "--workers", "2", "--timeout", "20"],
+            stdout=sink, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if _request(base, "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    yield process, base, log
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+def test_json_octet_stream_and_npy(server):
+    _, base, log = server
+    array = np.random.default_rng(1).normal(size=(2, 100)).astype(np.float32)
+    query = "?seed=11&seed=12&n=3&logprobs=2"
+    status, headers, body = _request(
+        base, "/sample", json.dumps({"logits": array.tolist(), "seed": [11, 12], "n": 3,
+                                     "logprobs": 2}).encode(), "application/json",
+        {"X-Request-ID": "server-test-1"})
+    assert status == 200 and headers["X-Request-ID"] == "server-test-1"
+    as_json = json.loads(body)
+    status, _, body = _request(base, f"/sample{query}&vocab=100", array.tobytes(),
+                               "application/octet-stream")
+    assert status == 200
+    as_octet = json.loads(body)
+    assert_same_result(as_json, as_octet)  # JSON numbers arrive as float64, raw as float32
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    status, _, body = _request(base, f"/sample{query}", buffer.getvalue(), "application/x-npy")
+    assert status == 200 and json.loads(body) == as_octet
+    assert [len(row) for row in as_json["tokens"]] == [3, 3]
+    status, headers, body = _request(base, "/sample", b"{", "application/json")
+    assert status == 400 and headers["Content-Type"] == "application/problem+json"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line["request_id"] == "server-test-1"]
+    assert mine and mine[0]["status"] == 200 and mine[0]["latency_ms"] > 0
+
+
+def test_workers_are_pinned_to_one_thread(server):
+    process, base, _ = server
+    for _ in range(4):  # let every worker do some numpy work first
+        _request(base, "/sample", json.dumps({"logits": [0.0] * 5000}).encode(),
+                 "application/json")
+    workers = _children(process.pid)
+    assert len(workers) == 2
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert "Threads:\t1\n" in status, status
+
+
+def test_dead_worker_is_replaced(server):
+    process, base, _ = server
+    before = _children(process.pid)
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        after = _children(process.pid)
+        if len(after) == 2 and before[0] not in after:
+            break
+        assert time.monotonic() < deadline, after
+        time.sleep(0.2)
+    for _ in range(4):
+        assert _request(base, "/healthz")[0] == 200
+
+
+def test_sigterm_drains_in_flight_requests(server):
+    process, base, log = server
+    port = int(base.rsplit(":", 1)[1])
+    body = json.dumps({"logits": [0.0, 1.0, 2.0], "seed": 5}).encode()
+    head = (f"POST /sample HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body[:5])  # a worker is now mid-request, waiting for the rest
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        sock.sendall(body[5:])
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200"), reply
+    assert b'"tokens"' in reply
+    assert process.wait(30) == 0, log.read_text()

@@ -46,7 +46,8 @@ def run_gunicorn(options: dict, app_config: dict | None = None) -> None:
     class LogitLabServer(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # control_socket_* exist from gunicorn 25.1 on
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             from service import create_app

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner import storage
 from runner.chunk import compute_chunk
 from runner.crn import CRN_SCHEME, row_seeds
 from runner.grid import CellParams, grid_cells
+from runner.prefix import SortedRows
+from runner.prefix_stats import compute_prefix_chunk
 from runner.rowcontext import RowContext
 from runner.sources import Source, load_source
 from service.sampling import row_uniforms
@@ -39,12 +42,30 @@ class SweepSpec:
     preset: str = "vllm"
     name: str | None = None
     memory_budget: int = MEMORY_BUDGET
+    engine: str = "auto"
 
 
-def chunk_cells_for(rows: int, vocab: int, samples: int, budget: int = MEMORY_BUDGET) -> int:
-    """Cells per chunk so that a chunk's working set stays within `budget` bytes."""
-    per_batch_row = 8 * (12 * vocab + 10 * samples)
-    return max(1, budget // (per_batch_row * rows))
+def chunk_cells_for(rows: int, vocab: int, samples: int, budget: int = MEMORY_BUDGET,
+                    engine: str = "core") -> int:
+    """Cells per chunk so that a chunk's working set stays within `budget` bytes.
+
+    core: each (cell, row) pair is a batch row of tiled logits plus the core's work arrays.
+    prefix: the per-row tables are shared, so a cell costs only its draws and their counting.
+    """
+    if engine == "prefix":
+        per_cell = 8 * 10 * samples * rows
+    else:
+        per_cell = 8 * (12 * vocab + 10 * samples) * rows
+    return max(1, budget // per_cell)
+
+
+def choose_engine(spec: SweepSpec) -> str:
+    """`prefix` whenever every stage only truncates (no repetition penalty), else `core`."""
+    if spec.engine != "auto":
+        if spec.engine == "prefix" and spec.grid["repetition_penalty"] != [1.0]:
+            raise SweepError("--engine prefix cannot apply a repetition penalty; use core")
+        return spec.engine
+    return "prefix" if spec.grid["repetition_penalty"] == [1.0] else "core"
 
 
 def _check(spec: SweepSpec, source: Source) -> None:
@@ -64,13 +85,15 @@ def create(sessions: sessionmaker[Session], spec: SweepSpec) -> int:
     source = load_source(spec.source)
     _check(spec, source)
     cells = grid_cells(spec.grid)
+    engine = choose_engine(spec)
     return storage.create_run(
         sessions, name=spec.name, source=spec.source, grid=spec.grid, samples=spec.samples,
         seed=spec.seed, preset=spec.preset, stage_order=list(PRESETS[spec.preset]),
-        top_p_rule=TOP_P_RULE, crn_scheme=CRN_SCHEME, n_rows=source.n_rows,
+        top_p_rule=TOP_P_RULE, crn_scheme=CRN_SCHEME, engine=engine,
+        n_rows=source.n_rows,
         vocab_size=source.vocab_size, n_cells=len(cells),
         chunk_cells=chunk_cells_for(source.n_rows, source.vocab_size, spec.samples,
-                                    spec.memory_budget),
+                                    spec.memory_budget, engine),
     )
 
 
@@ -85,13 +108,23 @@ def _load(sessions: sessionmaker[Session], run_id: int) -> tuple[Any, Source]:
     return run, source
 
 
+def _engine(run: Any, source: Source) -> Callable[[np.ndarray, list[CellParams]], list[dict]]:
+    """The run's chunk function: uniforms and cells in, one statistics dict per cell out."""
+    if run.engine == "prefix":
+        rows = SortedRows(source.logits)
+        return lambda uniforms, cells: compute_prefix_chunk(rows, uniforms, cells, run.preset)
+    ctx = RowContext(source, run.preset)
+    return lambda uniforms, cells: compute_chunk(ctx, uniforms, cells, run.preset,
+                                                 source.contexts)
+
+
 def execute(sessions: sessionmaker[Session], run_id: int,
             on_cells: Callable[[int], None] | None = None) -> int:
     """Compute and store every missing cell of the run; returns how many were written.
 
-    Chunks are fixed slices of the grid (run.chunk_cells cells each), so a resumed run feeds
-    the core exactly the batches an uninterrupted one would; a chunk whose cells are all
-    stored is skipped and only missing cells are written.
+    Chunks are fixed slices of the grid (run.chunk_cells cells each), so a resumed run does
+    exactly the computations an uninterrupted one would (same batches, same reductions); a
+    chunk whose cells are all stored is skipped and only missing cells are written.
     """
     run, source = _load(sessions, run_id)
     storage.set_status(sessions, run_id, "running")
@@ -99,14 +132,14 @@ def execute(sessions: sessionmaker[Session], run_id: int,
     done = storage.written_cells(sessions, run_id)
     if on_cells is not None and done:
         on_cells(len(done))
-    ctx = RowContext(source, run.preset)
+    compute = _engine(run, source)
     uniforms = row_uniforms(row_seeds(run.seed, source.n_rows), run.samples)
     written = 0
     for first in range(0, len(cells), run.chunk_cells):
         chunk: list[CellParams] = cells[first : first + run.chunk_cells]
         if all(cell in done for cell in chunk):
             continue
-        results = compute_chunk(ctx, uniforms, chunk, run.preset, source.contexts)
+        results = compute(uniforms, chunk)
         for cell, stats in zip(chunk, results, strict=True):
             if cell not in done and storage.write_cell(sessions, run_id, cell, stats):
                 written += 1

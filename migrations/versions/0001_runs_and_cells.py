@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("stage_order", sa.JSON(), nullable=False),
         sa.Column("top_p_rule", sa.String(length=200), nullable=False),
         sa.Column("crn_scheme", sa.String(length=200), nullable=False),
+        sa.Column("engine", sa.String(length=20), nullable=False),
         sa.Column("n_rows", sa.Integer(), nullable=False),
         sa.Column("vocab_size", sa.Integer(), nullable=False),
         sa.Column("n_cells", sa.Integer(), nullable=False),

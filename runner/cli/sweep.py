@@ -43,10 +43,15 @@ def _run_with_progress(sessions, run_id: int, total: int) -> None:
 @click.option("--name", help="A label for the run.")
 @click.option("--memory-mb", type=click.IntRange(min=1), default=MEMORY_BUDGET // 2**20,
               show_default=True, help="Working-memory budget that sizes each chunk of cells.")
+@click.option("--engine", type=click.Choice(["auto", "prefix", "core"]), default="auto",
+              show_default=True,
+              help="prefix: sort each row once and share it across cells (truncation-only "
+                   "sweeps); core: batches through service.sampling (needed for penalties).")
 @click.option("--resume", "resume", type=int, metavar="RUN_ID",
               help="Finish an interrupted run: compute only its missing cells.")
 @db_option
-def sweep(source, preset, samples, seed, name, memory_mb, resume, db_url, **grid_options) -> None:
+def sweep(source, preset, samples, seed, name, memory_mb, engine, resume, db_url,
+          **grid_options) -> None:
     """Sweep sampling parameters over a logits source and store per-cell statistics."""
     sessions = open_sessions(db_url)
     if resume is not None:
@@ -60,7 +65,7 @@ def sweep(source, preset, samples, seed, name, memory_mb, resume, db_url, **grid
     else:
         try:
             spec = SweepSpec(source, build_grid(grid_options), samples, seed, preset, name,
-                             memory_mb * 2**20)
+                             memory_mb * 2**20, engine)
             run_id = create(sessions, spec)
         except (GridSpecError, SourceSpecError, SweepError) as error:
             raise click.UsageError(str(error)) from None

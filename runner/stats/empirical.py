@@ -14,12 +14,26 @@ def _distinct_per_row(sorted_rows: np.ndarray) -> np.ndarray:
     return 1 + (sorted_rows[:, 1:] != sorted_rows[:, :-1]).sum(axis=1)
 
 
+def _ngram_alphabet(tokens: np.ndarray) -> tuple[np.ndarray, int]:
+    """Symbols and base such that an n-gram is one int64, sum_j symbol_j * base^j < 2**63."""
+    base = int(tokens.max()) + 1 if tokens.size else 1
+    if base ** MAX_N < 2**63:
+        return tokens, base  # token ids themselves: no ranking needed (V <= 55108)
+    # Dense per-row ranks < N keep 4-grams below N^4 <= 1e16 for any vocabulary.
+    order = np.argsort(tokens, axis=1, kind="stable")
+    ordered = np.take_along_axis(tokens, order, axis=1)
+    new = np.ones_like(ordered, dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ranks = np.empty_like(tokens)
+    np.put_along_axis(ranks, order, np.cumsum(new, axis=1) - 1, axis=1)
+    return ranks, tokens.shape[1]
+
+
 def row_counts(tokens: np.ndarray) -> dict[str, np.ndarray]:
     """Per-row raw counts of (B, N) draws, each row read as one sequence in draw order."""
     tokens = np.asarray(tokens, dtype=np.int64)
     rows, n = tokens.shape
-    order = np.argsort(tokens, axis=1, kind="stable")
-    ordered = np.take_along_axis(tokens, order, axis=1)
+    ordered = np.sort(tokens, axis=1)
     starts = np.ones_like(ordered, dtype=bool)
     starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
     # Run lengths of equal tokens in each sorted row are the token counts c.
@@ -32,13 +46,11 @@ def row_counts(tokens: np.ndarray) -> dict[str, np.ndarray]:
         "sum_c_log_c": np.bincount(run_row, weights=lengths * np.log(lengths), minlength=rows),
         "repeat_count": (tokens[:, 1:] == tokens[:, :-1]).sum(axis=1),
     }
-    # Dense ranks < N let an n-gram be one int64: sum_j rank_j * N^j stays below N^4 <= 1e16.
-    ranks = np.empty_like(tokens)
-    np.put_along_axis(ranks, order, np.cumsum(starts, axis=1) - 1, axis=1)
-    codes = ranks
     out["unique_1"] = out["distinct"]
+    symbols, base = _ngram_alphabet(tokens)
+    codes = symbols
     for size in range(2, MAX_N + 1):
-        codes = codes[:, :-1] * n + ranks[:, size - 1 :]
+        codes = codes[:, :-1] * base + symbols[:, size - 1 :]
         out[f"unique_{size}"] = _distinct_per_row(np.sort(codes, axis=1))
     return out
 

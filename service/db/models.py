@@ -89,6 +89,8 @@ class Run(Base):
     stage_order: Mapped[list[str]] = mapped_column(JSON)
     top_p_rule: Mapped[str] = mapped_column(String(200))
     crn_scheme: Mapped[str] = mapped_column(String(200))
+    # "prefix" (rows sorted once, shared prefix sums) or "core" (service.sampling batches).
+    engine: Mapped[str] = mapped_column(String(20))
     n_rows: Mapped[int] = mapped_column(Integer)
     vocab_size: Mapped[int] = mapped_column(Integer)
     n_cells: Mapped[int] = mapped_column(Integer)

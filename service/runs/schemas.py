@@ -31,6 +31,7 @@ class RunSchema(ma.Schema):
     stage_order = ma.fields.List(ma.fields.String())
     top_p_rule = ma.fields.String(required=True)
     crn_scheme = ma.fields.String(required=True)
+    engine = ma.fields.String(required=True, metadata={"example": "prefix"})
     n_rows = ma.fields.Integer(required=True)
     vocab_size = ma.fields.Integer(required=True)
     n_cells = ma.fields.Integer(required=True)

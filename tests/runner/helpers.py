@@ -8,7 +8,8 @@ def make_run_values(**overrides) -> dict:
     values = dict(
         name="t", status="running", source="zipf:V=10", grid={"temperature": [1.0]},
         samples=10, seed=0, code_version="test", preset="vllm", stage_order=["temperature"],
-        top_p_rule="cumsum >= top_p - 1e-9", crn_scheme="test", n_rows=1, vocab_size=10,
+        top_p_rule="cumsum >= top_p - 1e-9", crn_scheme="test",
+        engine="core", n_rows=1, vocab_size=10,
         n_cells=1, chunk_cells=1,
     )
     return values | overrides

@@ -16,8 +16,8 @@ from service.db import Cell, open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 # One cell per chunk (--memory-mb 1), so cells land one by one while we watch.
-ARGS = ["--source", "zipf:V=20000,s=1.1,rows=8,seed=1", "--temperature", "0.3:1.5:12",
-        "--top-p", "0.5:1:10", "--samples", "300", "--seed", "11", "--memory-mb", "1"]
+ARGS = ["--source", "zipf:V=20000,s=1.1,rows=16,seed=1", "--temperature", "0.3:1.5:12",
+        "--top-p", "0.5:1:10", "--samples", "1000", "--seed", "11", "--memory-mb", "1"]
 ENTRY = "import sys; from runner.cli import main; sys.exit(main())"
 
 

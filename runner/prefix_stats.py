@@ -1,0 +1,94 @@
+"""Exact statistics and common-random-number draws of kept prefixes, from prefix sums."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from runner.grid import CellParams
+from runner.prefix import SortedRows, Tempered, kept_counts
+from runner.stats.empirical import pooled_counts, row_counts
+from service.sampling.presets import PRESETS
+
+
+def _expected_distinct(t: Tempered, kept: np.ndarray, mass: np.ndarray, draws: int) -> np.ndarray:
+    """sum over the kept prefix of 1 - (1 - w_i / C)^N, computed term by term in float64."""
+    out = np.empty(kept.shape)
+    width = int(kept.max())
+    position = np.arange(width)[None, :]
+    for cell in range(kept.shape[0]):
+        q = t.w[:, :width] / mass[cell][:, None]
+        inside = position < kept[cell][:, None]
+        log_miss = np.log1p(-q, out=np.full_like(q, -np.inf), where=inside & (q < 1))
+        terms = -np.expm1(draws * log_miss)
+        out[cell] = np.where(inside, terms, 0.0).sum(axis=1)
+    return out
+
+
+def exact_stats(rows: SortedRows, temperature: float, kept: np.ndarray,
+                draws: int) -> dict[str, np.ndarray]:
+    """(cells, rows) arrays of every exact statistic (docs/statistics.md)."""
+    row = np.arange(rows.n_rows)[None, :]
+    raw_log_z = np.log(rows.raw.cum[row, rows.finite - 1])
+    if temperature == 0:
+        ones, zeros = np.ones(kept.shape), np.zeros(kept.shape)
+        return {"entropy": zeros, "renyi2_entropy": zeros, "min_entropy": zeros,
+                "kept_count": ones, "kept_mass": ones, "expected_distinct": ones,
+                "kl_to_original": np.broadcast_to(raw_log_z, kept.shape).copy()}
+    t = rows.at(temperature)
+    last = kept - 1
+    mass = t.cum[row, last]  # C = sum of w over the kept prefix; w_0 = 1 so C >= 1
+    log_mass = np.log(mass)
+    return {
+        "entropy": np.maximum(log_mass - t.cum_wlogw[row, last] / mass, 0.0),
+        "renyi2_entropy": np.maximum(2 * log_mass - np.log(t.cum_w2[row, last]), 0.0),
+        "min_entropy": log_mass,
+        "kept_count": kept.astype(np.float64),
+        "kept_mass": mass / t.cum[row, rows.finite - 1],
+        "kl_to_original": np.maximum(t.cum_wdrift[row, last] / mass - log_mass + raw_log_z, 0.0),
+        "expected_distinct": _expected_distinct(t, kept, mass, draws),
+    }
+
+
+def draw_positions(rows: SortedRows, temperature: float, kept: np.ndarray,
+                   uniforms: np.ndarray) -> np.ndarray:
+    """(cells, rows, N) sorted positions: inverse CDF over each kept prefix, shared uniforms."""
+    cells, samples = kept.shape[0], uniforms.shape[1]
+    out = np.zeros((cells, rows.n_rows, samples), dtype=np.int64)
+    if temperature == 0:
+        return out
+    t = rows.at(temperature)
+    for row in range(rows.n_rows):
+        mass = t.cum[row, kept[:, row] - 1]
+        targets = uniforms[row][None, :] * mass[:, None]
+        found = np.searchsorted(t.cum[row], targets.ravel(), side="right").reshape(cells, -1)
+        out[:, row] = np.minimum(found, kept[:, row, None] - 1)
+    return out
+
+
+def compute_prefix_chunk(rows: SortedRows, uniforms: np.ndarray, cells: list[CellParams],
+                         preset: str) -> list[dict[str, Any]]:
+    """Every cell's statistics, cells grouped by temperature."""
+    samples = uniforms.shape[1]
+    results: list[dict[str, Any]] = []
+    start = 0
+    while start < len(cells):
+        stop = start
+        while stop < len(cells) and cells[stop].temperature == cells[start].temperature:
+            stop += 1
+        group = cells[start:stop]
+        temperature = group[0].temperature
+        params = {name: np.array([getattr(c, name) for c in group]) for name in CellParams._fields}
+        kept = kept_counts(rows, temperature, params, PRESETS[preset], preset == "llama.cpp")
+        exact = exact_stats(rows, temperature, kept, samples)
+        positions = draw_positions(rows, temperature, kept, uniforms)
+        counts = row_counts(positions.reshape(-1, samples))
+        for index in range(len(group)):
+            span = slice(index * rows.n_rows, (index + 1) * rows.n_rows)
+            means = {name: float(values[index].mean()) for name, values in exact.items()}
+            means["perplexity"] = float(np.exp(means["entropy"]))
+            cell_counts = {key: value[span] for key, value in counts.items()}
+            results.append(means | pooled_counts(cell_counts, samples))
+        start = stop
+    return results

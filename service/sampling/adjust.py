@@ -31,6 +31,18 @@ class Adjustments:
         return np.searchsorted(self.rows, np.arange(batch + 1))
 
 
+def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unique keys, counts, inverse) by one sort: numpy's hash-based unique is far slower
+    on the few thousand integer keys seen here."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(np.concatenate(([False], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(keys)))
+    return ordered[starts], counts, inverse
+
+
 def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
     """Unique (row * vocab + token) keys of the counted context, and their counts."""
     keys = []
@@ -40,13 +52,14 @@ def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.
             ids = ids[len(ids) - min(len(ids), int(last_n[row])):]
         keys.append(ids + row * vocab)
     keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-    return np.unique(keys, return_counts=True)
+    unique, counts, _ = sorted_unique(keys)
+    return unique, counts
 
 
 def _bias_keys(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
     keys = np.concatenate([ids + row * vocab for row, (ids, _) in enumerate(params.logit_bias)])
     biases = np.concatenate([b for _, b in params.logit_bias])
-    unique, inverse = np.unique(keys, return_inverse=True)
+    unique, _, inverse = sorted_unique(keys)
     summed = np.zeros(unique.size)
     np.add.at(summed, inverse, biases)  # "5" and 5 may both name token 5
     return unique, summed
@@ -76,7 +89,7 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
         return None
     bias_keys, biases = _bias_keys(params, vocab) if use_bias else (np.empty(0, np.int64), None)
     ctx_keys, counts = _context_counts(params, vocab) if use_penalties else (np.empty(0, np.int64), None)
-    keys = np.union1d(bias_keys, ctx_keys)
+    keys = sorted_unique(np.concatenate((bias_keys, ctx_keys)))[0]
     rows, cols = np.divmod(keys, vocab)
     values = z[rows, cols].astype(np.float64)
     values_after = {}

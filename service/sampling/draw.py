@@ -4,22 +4,38 @@ import numpy as np
 
 from .result import ProcessedBatch
 
-# Rows are drawn this many kept tokens at a time, to bound the float64 CDF's memory.
-CDF_CHUNK = 1 << 20
+# The CDF is resolved in two levels: sums of blocks of this many kept tokens, then a
+# cumulative sum inside only the blocks that some draw lands in. A row with 128k kept tokens
+# and one draw thus costs one pass of block sums instead of a full float64 cumulative sum.
+BLOCK = 1024
 
 
-def _row_chunks(indptr: np.ndarray):
-    start = 0
-    batch = len(indptr) - 1
-    while start < batch:
-        stop = int(np.searchsorted(indptr, indptr[start] + CDF_CHUNK, side="right")) - 1
-        stop = min(max(stop, start + 1), batch)
-        yield start, stop
-        start = stop
+def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Positions in `probs` (one row's kept tokens) of the draws for `uniforms`.
+
+    The draw for u is the first position whose cumulative mass exceeds u * total. The result
+    for each uniform depends only on that uniform and the row, never on how many draws are
+    made at once or on other rows.
+    """
+    starts = np.arange(0, len(probs), BLOCK)
+    block_cum = np.cumsum(np.add.reduceat(probs, starts, dtype=np.float64))
+    targets = uniforms * block_cum[-1]
+    block = np.minimum(np.searchsorted(block_cum, targets, side="right"), len(starts) - 1)
+    base = np.where(block > 0, block_cum[block - 1], 0.0)
+    positions = np.empty(len(uniforms), dtype=np.int64)
+    for index in np.unique(block).tolist():
+        chosen = block == index
+        start = index * BLOCK
+        within = np.cumsum(probs[start:start + BLOCK], dtype=np.float64)
+        # Block sums and in-block sums round differently; never step past the block's mass.
+        residual = np.minimum(targets[chosen] - base[chosen], np.nextafter(within[-1], 0))
+        positions[chosen] = start + np.searchsorted(within, residual, side="right")
+    return positions
 
 
 def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token j of row b is the first kept token (in id order) whose cumulative mass > u[b, j].
+    """Token j of row b is the first kept token (in id order) whose cumulative mass exceeds
+    u[b, j] times the row's mass.
 
     Returns (tokens int64 (B, n), logprobs float64 (B, n)). The same uniforms give the same
     tokens for the same distribution, which is what makes sweeps use common random numbers.
@@ -27,19 +43,12 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     uniforms = np.asarray(uniforms, dtype=np.float64)
     if uniforms.ndim != 2 or uniforms.shape[0] != batch.batch:
         raise ValueError(f"uniforms must have shape ({batch.batch}, n), not {uniforms.shape}")
-    n = uniforms.shape[1]
-    tokens = np.empty((batch.batch, n), dtype=np.int64)
-    logprobs = np.empty((batch.batch, n), dtype=np.float64)
-    for start, stop in _row_chunks(batch.indptr):
-        lo, hi = int(batch.indptr[start]), int(batch.indptr[stop])
-        local = batch.indptr[start:stop + 1] - lo
-        cdf = np.cumsum(batch.probs[lo:hi], dtype=np.float64)
-        before = np.concatenate(([0.0], cdf))[local[:-1]]
-        total = cdf[local[1:] - 1] - before
-        targets = before[:, None] + uniforms[start:stop] * total[:, None]
-        index = np.searchsorted(cdf, targets.ravel(), side="right").reshape(targets.shape)
-        index = np.clip(index, local[:-1, None], local[1:, None] - 1)
-        tokens[start:stop] = batch.token_ids[lo:hi][index]
-        with np.errstate(divide="ignore"):
-            logprobs[start:stop] = np.log(batch.probs[lo:hi][index].astype(np.float64))
-    return tokens, logprobs
+    tokens = np.empty(uniforms.shape, dtype=np.int64)
+    chosen = np.empty(uniforms.shape, dtype=np.float32)
+    for row in range(batch.batch):
+        lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
+        positions = lo + draw_row(batch.probs[lo:hi], uniforms[row])
+        tokens[row] = batch.token_ids[positions]
+        chosen[row] = batch.probs[positions]
+    with np.errstate(divide="ignore"):
+        return tokens, np.log(chosen.astype(np.float64))

@@ -9,6 +9,7 @@ stages certify the result (see State), and uncertified rows fall back to the who
 
 import numpy as np
 
+from .adjust import sorted_unique
 from .params import SamplingParams
 
 # Rows whose window would hold more than this share of the vocabulary go dense directly.
@@ -54,21 +55,22 @@ def first_truncation(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np
         first[hit] = stage
         if seen_temperature:
             t_before[hit] = params.temperature[hit]
-    first[params.temperature == 0] = "greedy"
+    greedy = params.temperature == 0
+    first[greedy] = "greedy"
+    t_before[greedy] = 1.0  # greedy rows never scale by temperature
     return first, t_before
 
 
-def estimate_thresholds(z, top_low, first, t_before, params, sigma) -> np.ndarray:
-    """A logit threshold per row below which no token survives its first shaping stage."""
-    batch, vocab = z.shape
+def estimate_thresholds(sub, step, top_low, first, t_before, params, sigma) -> np.ndarray:
+    """A logit threshold per row below which no token survives its first shaping stage.
+
+    `sub` is the sorted subsample (see subsample) and `top_low` a lower bound on the row max.
+    """
+    batch, width = sub.shape
     thr = np.full(batch, -np.inf)
-    step = max(1, vocab // SUBSAMPLE)
-    sub = np.sort(z[:, ::step], axis=1)[:, ::-1].astype(np.float64)
-    width = sub.shape[1]
     rows = np.arange(batch)
-    with np.errstate(divide="ignore"):
-        is_min_p = first == "min_p"
-        thr[is_min_p] = (top_low + t_before * np.log(params.min_p))[is_min_p]
+    is_min_p = first == "min_p"
+    thr[is_min_p] = top_low[is_min_p] + t_before[is_min_p] * np.log(params.min_p[is_min_p])
     thr[first == "greedy"] = top_low[first == "greedy"]
     is_top_k = first == "top_k"
     if is_top_k.any():
@@ -77,14 +79,17 @@ def estimate_thresholds(z, top_low, first, t_before, params, sigma) -> np.ndarra
         thr[is_top_k] = sub[rows, np.clip(position, 0, width - 1)][is_top_k]
     is_top_p = first == "top_p"
     if is_top_p.any():
-        weights = np.exp((sub - top_low[:, None]) / t_before[:, None])
+        chosen = sub[is_top_p]
+        weights = np.exp((chosen - top_low[is_top_p, None]) / t_before[is_top_p, None])
         cumulative = np.cumsum(weights, axis=1)
-        goal = 1 - (1 - params.top_p) / 8
+        goal = 1 - (1 - params.top_p[is_top_p]) / 8
         position = np.count_nonzero(cumulative < (goal * cumulative[:, -1])[:, None], axis=1)
-        thr[is_top_p] = sub[rows, np.clip(position + 1, 0, width - 1)][is_top_p]
+        thr[is_top_p] = chosen[np.arange(len(chosen)), np.clip(position + 1, 0, width - 1)]
     is_sigma = first == "top_n_sigma"
     thr[is_sigma] = (top_low - params.top_n_sigma * sigma)[is_sigma]
-    return thr
+    # Cuts derived exactly (min_p, top_n_sigma) are recomputed after rounding; a hair of slack
+    # keeps a token sitting exactly on the cut inside the window.
+    return thr - 1e-9 * np.maximum(1.0, np.abs(thr))
 
 
 def wide_thresholds(top_low, t_before, vocab: int) -> np.ndarray:
@@ -92,17 +97,64 @@ def wide_thresholds(top_low, t_before, vocab: int) -> np.ndarray:
     return top_low - t_before * (TAIL_NATS + np.log(vocab))
 
 
-def extract(z, rows, mask, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gather the candidates of `rows`: where `mask` (z >= threshold) holds, plus every
-    adjusted token.
+def subsample(z: np.ndarray, adjustments) -> tuple[np.ndarray, int]:
+    """Every step-th logit of each row (adjusted values substituted), sorted descending."""
+    step = max(1, z.shape[1] // SUBSAMPLE)
+    sub = z[:, ::step].astype(np.float64)
+    if adjustments is not None:
+        on_grid = adjustments.cols % step == 0
+        sub[adjustments.rows[on_grid], adjustments.cols[on_grid] // step] = (
+            adjustments.values[on_grid]
+        )
+    sub.sort(axis=1)
+    return sub[:, ::-1], step
+
+
+def top_lower_bound(sub: np.ndarray, adjustments) -> np.ndarray:
+    """A lower bound on each row's adjusted maximum: every value here is a real logit."""
+    bound = sub[:, 0].copy()
+    if adjustments is not None:
+        np.maximum.at(bound, adjustments.rows, adjustments.values)
+    return bound
+
+
+# From this vocabulary size on, candidates are selected row by row so that each row's
+# comparison mask stays in cache; below it, one batched comparison is cheaper.
+ROWWISE_VOCAB = 8192
+
+
+def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count: int):
+    """Flat keys (position in `rows` * V + token id) of tokens not below `thr`, and which
+    rows fit within `max_count` candidates.
+
+    The test is `not (z < thr)` so that NaN lands among the candidates, where the caller's
+    check finds it: the window pass never reads the whole row twice.
+    """
+    vocab = z.shape[1]
+    fits = np.zeros(len(rows), dtype=bool)
+    if vocab >= ROWWISE_VOCAB:
+        mask = np.empty(vocab, dtype=bool)
+        keys = []
+        for i, (row, cut) in enumerate(zip(rows.tolist(), thr.tolist(), strict=True)):
+            np.less(z[row], cut, out=mask)
+            np.logical_not(mask, out=mask)
+            if np.count_nonzero(mask) <= max_count:
+                fits[i] = True
+                keys.append(np.flatnonzero(mask) + i * vocab)
+        return (np.concatenate(keys) if keys else np.empty(0, np.int64)), fits
+    mask = ~(z[rows] < thr[:, None])
+    fits[:] = np.count_nonzero(mask, axis=1) <= max_count
+    mask[~fits] = False
+    return np.flatnonzero(mask), fits
+
+
+def extract(z, rows, keys, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gather the candidates `keys` of `rows` (see select) plus every adjusted token.
 
     Returns padded (len(rows), N) logits and token ids in token-id order, and the per-row
     count of tokens left outside.
     """
     vocab = z.shape[1]
-    keys = np.flatnonzero(mask)
-    row_of, ids = np.divmod(keys, vocab)
-    values = z[rows[row_of], ids]
     adjusted_keys = adjusted_values = None
     if adjustments is not None:
         position = np.full(z.shape[0], -1)
@@ -110,10 +162,9 @@ def extract(z, rows, mask, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndar
         mine = position[adjustments.rows] >= 0
         adjusted_keys = position[adjustments.rows[mine]] * vocab + adjustments.cols[mine]
         adjusted_values = adjustments.values[mine]
-        keys = np.union1d(keys, adjusted_keys)
-        row_of, ids = np.divmod(keys, vocab)
-        values = z[rows[row_of], ids]
-    values = values.astype(np.float64)
+        keys = sorted_unique(np.concatenate((keys, adjusted_keys)))[0]
+    row_of, ids = np.divmod(keys, vocab)
+    values = z[rows[row_of], ids].astype(np.float64)
     if adjusted_keys is not None:
         values[np.searchsorted(keys, adjusted_keys)] = adjusted_values
     counts = np.bincount(row_of, minlength=len(rows))

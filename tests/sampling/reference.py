@@ -341,10 +341,13 @@ def reference_uniforms(seed: int, n: int) -> np.ndarray:
 
 
 def reference_draw(q: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse CDF over the kept tokens in sorted order: first token whose cumsum exceeds u."""
-    ids, probs = sorted_kept(q)
-    cdf = np.cumsum(probs)
-    idx = np.searchsorted(cdf, np.asarray(u, dtype=np.float64), side="right")
+    """Inverse CDF over the kept tokens in ascending token-id order: the first token whose
+    cumulative mass exceeds u times the total."""
+    q = np.asarray(q, dtype=np.float64)
+    ids = np.flatnonzero(q > 0)
+    cdf = np.cumsum(q[ids])
+    u = np.asarray(u, dtype=np.float64) * cdf[-1]
+    idx = np.searchsorted(cdf, u, side="right")
     idx = np.minimum(idx, len(ids) - 1)
     tokens = ids[idx]
     return tokens, np.log(q[tokens])

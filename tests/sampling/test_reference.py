@@ -121,8 +121,8 @@ def test_xtc_removes_all_above_threshold_but_least_likely():
 
 def test_inverse_cdf_draw():
     q = np.array([0.1, 0.0, 0.6, 0.3])
-    tokens, logprobs = ref.reference_draw(q, np.array([0.0, 0.59, 0.61, 0.89, 0.91, 0.999]))
-    assert tokens.tolist() == [2, 2, 3, 3, 0, 0]
+    tokens, logprobs = ref.reference_draw(q, np.array([0.0, 0.09, 0.11, 0.69, 0.71, 0.999]))
+    assert tokens.tolist() == [0, 0, 2, 2, 3, 3]
     np.testing.assert_allclose(logprobs, np.log(q[tokens]))
 
 

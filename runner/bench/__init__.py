@@ -1,0 +1,1 @@
+"""`logitlab bench`: the sampling core against transformers, naive numpy and the exp floor."""

@@ -1,0 +1,92 @@
+"""Rows worked over the whole vocabulary: untruncated rows, traced rows, and rows that no
+candidate window could certify."""
+
+import numpy as np
+
+from .logits import row_maxima
+from .state import State
+from .trace import Tracer, finalize
+
+# Whole-vocabulary work proceeds this many logits at a time, to bound temporary memory.
+DENSE_CHUNK = 1 << 16
+
+
+def row_chunks(rows: np.ndarray, vocab: int):
+    step = max(1, DENSE_CHUNK // vocab)
+    for start in range(0, len(rows), step):
+        yield rows[start:start + step]
+
+
+def adjusted_block(z, rows, adjustments, dtype=None) -> np.ndarray:
+    """A writable copy of z[rows] with the adjusted logits written in."""
+    block = z[rows].astype(dtype or z.dtype)
+    if adjustments is not None:
+        position = np.minimum(np.searchsorted(rows, adjustments.rows), len(rows) - 1)
+        mine = rows[position] == adjustments.rows
+        block[position[mine], adjustments.cols[mine]] = adjustments.values[mine]
+    return block
+
+
+def check_block(z: np.ndarray, block_max: np.ndarray) -> None:
+    """Raise the canonical error (first offending row of the whole batch) if any max is bad."""
+    if not np.all(np.isfinite(block_max)):
+        row_maxima(z)
+
+
+def finite_counts(z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Number of finite (unmasked) logits in each row; NaN counts as finite here."""
+    return np.array([z.shape[1] - np.count_nonzero(z[r] == -np.inf) for r in rows.tolist()],
+                    dtype=np.int64)
+
+
+def untruncated_writer(z, rows, counts, temperature, adjustments):
+    """Writer for rows no stage truncates: q = softmax(x / T) over every finite token."""
+    vocab = z.shape[1]
+    every_id = np.arange(vocab, dtype=np.int32)
+
+    def write(views):
+        entropy = np.empty(len(rows))
+        done = 0
+        for chunk in row_chunks(rows, vocab):
+            x = adjusted_block(z, chunk, adjustments)
+            x *= (1.0 / temperature[done:done + len(chunk)])[:, None].astype(x.dtype)
+            top = x.max(axis=1)
+            check_block(z, top)
+            x -= top[:, None].astype(x.dtype)
+            partial = counts[done:done + len(chunk)] < vocab
+            if partial.any():
+                # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
+                np.maximum(x, np.finfo(x.dtype).min, out=x)
+            weights = np.exp(x)
+            total = weights.sum(axis=1, dtype=np.float64)
+            np.multiply(weights, x, out=x)
+            weighted = x.sum(axis=1, dtype=np.float64)
+            entropy[done:done + len(chunk)] = np.maximum(np.log(total) - weighted / total, 0.0)
+            weights *= (1.0 / total)[:, None].astype(weights.dtype)
+            for j, row in enumerate(chunk.tolist()):
+                ids, probs = views[done + j]
+                if partial[j]:
+                    kept = np.flatnonzero(z[row] > -np.inf)
+                    ids[:] = kept
+                    probs[:] = weights[j, kept]
+                else:
+                    ids[:] = every_id
+                    probs[:] = weights[j]
+            done += len(chunk)
+        return entropy
+
+    return write
+
+
+def staged_segments(z, rows, run, adjustments, traced: bool):
+    """Run every stage over whole rows (float64), chunk by chunk; yields Segments.
+
+    Traced rows start from the raw logits, because there the adjustments run as stages.
+    """
+    for chunk in row_chunks(rows, z.shape[1]):
+        x = adjusted_block(z, chunk, None if traced else adjustments, dtype=np.float64)
+        check_block(z, x.max(axis=1))
+        state = State.dense(chunk, x)
+        tracer = Tracer(len(chunk)) if traced else None
+        run(state, tracer)
+        yield finalize(state, tracer)

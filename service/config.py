@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH": 256,
     "MAX_N": 10_000,
     "MAX_CONTEXT": 32_768,
+    "MAX_LOGPROBS": 1_000,
     "API_TOKEN": "",  # when set, every endpoint but /healthz and the docs needs a bearer token
     "CORS_ORIGINS": [],  # comma-separated in the environment; empty = CORS off
     "ENABLE_ECHO": False,  # POST /echo, the benchmark baseline; off in production

@@ -78,6 +78,26 @@ SampleRequestSchema = ma.Schema.from_dict(
 )
 
 
+def load_flat(schema: ma.Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """`schema.load(data)` for flat documents, one field at a time: same rules, less overhead."""
+    fields, out, errors = schema.fields, {}, {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            errors[key] = ["Unknown field."]
+            continue
+        try:
+            out[key] = field.deserialize(value)
+        except ma.ValidationError as error:
+            errors[key] = error.messages
+    for name, field in fields.items():
+        if field.required and name not in data:
+            errors[name] = ["Missing data for required field."]
+    if errors:
+        raise ma.ValidationError(errors)
+    return out
+
+
 class TopLogprobSchema(ma.Schema):
     """One of a row's most likely processed tokens."""
 

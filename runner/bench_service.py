@@ -1,0 +1,148 @@
+"""Service benchmark: /sample vs a trivial /echo (rps), and binary /sample vs the bare core.
+
+Run: .venv/bin/python -m runner.bench_service [--seconds 5] [--rounds 3] [--clients 4]
+Starts `logitlab serve` with LOGITLAB_ENABLE_ECHO=1 on a free loopback port, runs bounded
+closed-loop HTTP clients against it, prints a markdown table, and stops the server.
+"""
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"  # the bare core call gets the same single thread as a worker
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", path, body, {"Content-Type": content_type})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def _client(port: int, path: str, body: bytes, seconds: float, out: "mp.Queue") -> None:
+    done = failed = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        status, _, _ = _post(port, path, body, "application/json")
+        done += 1
+        failed += status != 200
+    out.put((done, failed))
+
+
+def throughput(port: int, path: str, body: bytes, clients: int, seconds: float) -> float:
+    """Requests per second of `clients` closed-loop processes over `seconds`."""
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_client, args=(port, path, body, seconds, out))
+             for _ in range(clients)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    if any(failed for _, failed in results):
+        raise RuntimeError(f"{path}: {sum(f for _, f in results)} non-200 responses")
+    return sum(done for done, _ in results) / seconds
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    script = Path(sys.executable).with_name("logitlab")
+    command = [str(script)] if script.exists() else [
+        sys.executable, "-c", "from runner.cli import main; main()"]
+    env = {**os.environ, "LOGITLAB_ENABLE_ECHO": "1", "LOGITLAB_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([*command, "serve", "--port", str(port), "--workers",
+                               str(workers), "--log-level", "warning"], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per endpoint")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--requests", type=int, default=200, help="binary latency requests")
+    args = parser.parse_args()
+
+    from service.sampling import sample
+
+    rng = np.random.default_rng(0)
+    body = json.dumps({"logits": rng.normal(0, 3, 1000).round(4).tolist(), "seed": 1}).encode()
+    big = rng.normal(0, 3, (1, 128_256)).astype("<f4")
+    server, port = start_server(args.workers)
+    try:
+        for _ in range(20):  # warm both endpoints in every worker
+            _post(port, "/echo", body, "application/json")
+            _post(port, "/sample", body, "application/json")
+        echo, samp = [], []
+        for _ in range(args.rounds):
+            echo.append(throughput(port, "/echo", body, args.clients, args.seconds))
+            samp.append(throughput(port, "/sample", body, args.clients, args.seconds))
+        server_ms, client_ms = [], []
+        raw = big.tobytes()
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            status, headers, _ = _post(port, "/sample?vocab=128256&seed=1", raw,
+                                       "application/octet-stream")
+            client_ms.append((time.perf_counter() - start) * 1000)
+            assert status == 200, status
+            server_ms.append(float(headers["Server-Timing"].split("dur=")[1]))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    view = np.frombuffer(raw, dtype="<f4").reshape(1, -1)
+    core_ms = []
+    for _ in range(args.requests):
+        start = time.perf_counter()
+        sample(view, seed=1)
+        core_ms.append((time.perf_counter() - start) * 1000)
+    e, s = statistics.median(echo), statistics.median(samp)
+    srv, core = statistics.median(server_ms), statistics.median(core_ms)
+    print(f"\n| measure | value |\n| --- | --- |\n"
+          f"| /echo, V=1000 JSON body (req/s, median of {args.rounds}) | {e:.0f} |\n"
+          f"| /sample, V=1000 JSON (req/s, median of {args.rounds}) | {s:.0f} |\n"
+          f"| /sample / /echo | {s / e:.2f} (target >= 0.80) |\n"
+          f"| bare core `sample`, V=128256 B=1 float32 (median ms) | {core:.3f} |\n"
+          f"| /sample octet-stream, same logits, server-side (median ms) | {srv:.3f} |\n"
+          f"| server-side / core | {srv / core:.2f} (target <= 2) |\n"
+          f"| same request, client round trip (median ms) | "
+          f"{statistics.median(client_ms):.3f} |\n"
+          f"\nrounds: echo {[round(x) for x in echo]}, sample {[round(x) for x in samp]}; "
+          f"workers={args.workers}, clients={args.clients}, {args.seconds:g} s per round")
+
+
+if __name__ == "__main__":
+    main()

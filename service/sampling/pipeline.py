@@ -71,26 +71,59 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
                 dispatch[name]()
 
 
-def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder) -> np.ndarray:
+def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder,
+                 share: float = window.MAX_WINDOW_SHARE, total=None) -> np.ndarray:
     """Process rows on candidate windows; returns the rows that need the whole vocabulary."""
     vocab = z.shape[1]
-    keys, fits = window.select(z, rows, thr, int(window.MAX_WINDOW_SHARE * vocab))
-    if not fits.all():
-        position = np.cumsum(fits) - 1
-        row_of, column = np.divmod(keys, vocab)
-        keys = position[row_of] * vocab + column
-    inside, thr = rows[fits], thr[fits]
-    if not inside.size:
-        return rows
-    x, ids, outside = window.extract(z, inside, keys, adjustments)
-    if np.isnan(x).any() or (x == np.inf).any():
-        row_maxima(z)  # raises the canonical error naming the first offending row
-    state = State(inside, x, ids, outside > 0, thr.copy(), outside)
-    run(state, None)
-    state.require(~state.tail_open)
-    if state.certified.any():
-        builder.add(finalize(state, None, keep=state.certified))
-    return np.concatenate((rows[~fits], inside[~state.certified]))
+    max_count = int(share * vocab)
+    step = max(1, window.WINDOW_CHUNK // max(1, max_count))
+    left = []
+    for start in range(0, len(rows), step):
+        span = slice(start, start + step)
+        chunk, cut = rows[span], thr[span]
+        keys, fits = window.select(z, chunk, cut, max_count)
+        left.append(chunk[~fits])
+        if not fits.any():
+            continue
+        if not fits.all():
+            row_of, column = np.divmod(keys, vocab)
+            keys = (np.cumsum(fits) - 1)[row_of] * vocab + column
+        inside = chunk[fits]
+        x, ids, outside = window.extract(z, inside, keys, adjustments)
+        if np.isnan(x).any() or (x == np.inf).any():
+            row_maxima(z)  # raises the canonical error naming the first offending row
+        state = State(inside, x, ids, outside > 0, cut[fits].copy(), outside)
+        if total is not None:
+            state.total_mass, state.total_ref = total[0][span][fits], total[1][span][fits]
+        run(state, None)
+        state.require(~state.tail_open)
+        if state.certified.any():
+            builder.add(finalize(state, None, keep=state.certified))
+        left.append(inside[~state.certified])
+    return np.concatenate(left) if left else rows[:0]
+
+
+def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, run,
+                 adjustments, builder) -> np.ndarray:
+    """Retry rows the first windows could not certify.
+
+    Top-p rows (typically flat distributions with large nucleus) get a generous window and the
+    exact whole-row mass; the others get the wide e^-30 window.
+    """
+    is_top_p = first[rows] == "top_p"
+    left = [rows[:0]]
+    if is_top_p.any():
+        nucleus = rows[is_top_p]
+        thr = window.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma,
+                                         margin=2.0)
+        total = window.row_total_mass(z, nucleus, t_before, adjustments)
+        left.append(_window_pass(z, nucleus, thr[nucleus], run, adjustments, builder,
+                                 share=window.EXACT_TOTAL_SHARE, total=total))
+    others = rows[~is_top_p]
+    if others.size:
+        wide = window.wide_thresholds(top_low, t_before, vocab=z.shape[1])
+        left.append(_window_pass(z, others, wide[others], run, adjustments, builder))
+    return np.concatenate(left)
 
 
 def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: bool = False,
@@ -122,8 +155,8 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
         rows = np.flatnonzero(pending)
         rows = _window_pass(z, rows, thr[rows], run, adjustments, builder)
         if rows.size:
-            wide = window.wide_thresholds(top_low, t_before, vocab)
-            rows = _window_pass(z, rows, wide[rows], run, adjustments, builder)
+            rows = _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma,
+                                run, adjustments, builder)
         staged |= ~(pending | untruncated)
         staged[rows] = True
     for segment in dense.staged_segments(z, np.flatnonzero(staged), run, adjustments, trace):

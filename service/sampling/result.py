@@ -37,8 +37,9 @@ class ProcessedBatch:
     def dense(self) -> np.ndarray:
         """The (B, V) float32 processed distribution, zeros where tokens were removed."""
         out = np.zeros((self.batch, self.vocab), dtype=np.float32)
-        rows = np.repeat(np.arange(self.batch), self.kept)
-        out[rows, self.token_ids] = self.probs
+        for b in range(self.batch):  # row by row: no (nnz,)-sized index temporaries
+            tokens, probs = self.row(b)
+            out[b, tokens] = probs
         return out
 
     def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,8 @@ from .state import NEG_INF, State
 
 # A prefix reaches top_p when its mass is within this of top_p (see "Float precision").
 TOP_P_TOLERANCE = 1e-9
+# Relative uncertainty granted to a whole-row mass summed in float32.
+TOTAL_MASS_SLACK = 1e-6
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -21,13 +23,22 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 def temperature(state: State, t: np.ndarray) -> None:
-    """x = x / T for T > 0. Rows with T = 0 were made greedy before any stage ran."""
+    """x = (x - max(x)) / T for T > 0; rows with T = 0 were made greedy before any stage.
+
+    Softmax and every later stage are invariant to the shift; taking it first means a tiny T
+    sends far-away tokens to -inf instead of overflowing the top one to +inf.
+    """
     t = np.where(t > 0, t, 1.0)
+    top = state.row_max()
+    top = np.where(np.isfinite(top), top, 0.0)
+    state.x -= top[:, None]
     state.x /= t[:, None]
     if state._sorted is not None:
-        state._sorted = state._sorted / t[:, None]
-    state.tail_bound = state.tail_bound / t
+        state._sorted = (state._sorted - top[:, None]) / t[:, None]
+    state.tail_bound = (state.tail_bound - top) / t
     state.scale = state.scale / t
+    if state.total_ref is not None:
+        state.total_ref = state.total_ref - top / t
 
 
 def greedy(state: State, is_greedy: np.ndarray) -> None:
@@ -97,13 +108,19 @@ def top_p(state: State, top_p: np.ndarray) -> None:
     top = values[:, 0]
     state.require(~active | (top >= state.tail_bound))
     cumulative = np.cumsum(np.exp(values - top[:, None]), axis=1)
-    window_mass = cumulative[:, -1]
-    tail_mass = np.where(
-        state.tail_open, state.tail_count * np.exp(np.minimum(state.tail_bound - top, 0)), 0.0
-    )
+    low = high = cumulative[:, -1]
+    if state.tail_open.any():
+        high = low + np.where(
+            state.tail_open, state.tail_count * np.exp(np.minimum(state.tail_bound - top, 0)), 0)
+        if state.total_mass is not None:
+            with np.errstate(invalid="ignore", over="ignore"):
+                total = state.total_mass * np.exp(state.total_ref - top)
+            known = state.tail_open & np.isfinite(total)
+            low = np.where(known, total * (1 - TOTAL_MASS_SLACK), low)
+            high = np.where(known, total * (1 + TOTAL_MASS_SLACK), high)
     goal = top_p - TOP_P_TOLERANCE
-    first_low = np.count_nonzero(cumulative < (goal * window_mass)[:, None], axis=1)
-    first_high = np.count_nonzero(cumulative < (goal * (window_mass + tail_mass))[:, None], axis=1)
+    first_low = np.count_nonzero(cumulative < (goal * low)[:, None], axis=1)
+    first_high = np.count_nonzero(cumulative < (goal * high)[:, None], axis=1)
     finite = state.finite_count()
     position = np.minimum(first_low, finite - 1)
     cut = values[np.arange(len(top_p)), position]
@@ -173,7 +190,7 @@ def xtc(state: State, threshold: np.ndarray, probability: np.ndarray, coins: np.
         return
     state.require(~active)
     p = _softmax(state.x)
-    above = (p >= threshold[:, None]) & active[:, None]
+    above = (p >= threshold[:, None]) & (state.x > NEG_INF) & active[:, None]
     active &= np.count_nonzero(above, axis=1) >= 2
     above &= active[:, None]
     if not active.any():

@@ -24,6 +24,10 @@ class State:
     tail_open: np.ndarray
     tail_bound: np.ndarray
     tail_count: np.ndarray
+    # Total mass of the whole row, sum(exp(x - total_ref)) in the units top_p sees, when known
+    # exactly (NaN otherwise); lets top_p certify windows of flat distributions.
+    total_mass: np.ndarray | None = None
+    total_ref: np.ndarray | None = None
     certified: np.ndarray = field(init=False)
     scale: np.ndarray = field(init=False)  # product of 1/T applied so far, per row
     _sorted: np.ndarray | None = field(default=None, init=False)

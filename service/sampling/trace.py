@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import AllMaskedRowError
 from .state import NEG_INF, State
 
 
@@ -74,6 +75,10 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
     x, ids, rows = state.x, state.ids, state.rows
     if keep is not None:
         x, ids, rows = x[keep], ids[keep], rows[keep]
+    empty = np.flatnonzero(~np.any(x > NEG_INF, axis=1))
+    if empty.size:
+        # Only float overflow in the adjustments can empty a row that had finite logits.
+        raise AllMaskedRowError(int(rows[empty[0]]))
     weights, log_total = log_softmax(x)
     finite = x > NEG_INF
     probs = weights / np.exp(log_total)

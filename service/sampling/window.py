@@ -14,6 +14,10 @@ from .params import SamplingParams
 
 # Rows whose window would hold more than this share of the vocabulary go dense directly.
 MAX_WINDOW_SHARE = 0.25
+# Top-p rows whose whole-row mass has been summed may use windows up to this share.
+EXACT_TOTAL_SHARE = 0.6
+# Windows are processed this many candidates' worth of rows at a time.
+WINDOW_CHUNK = 1 << 18
 # Strided subsample size used to estimate top-k and top-p thresholds.
 SUBSAMPLE = 1024
 # The wide retry: tokens this many nats (times T, plus ln V) below the maximum carry less
@@ -61,7 +65,8 @@ def first_truncation(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np
     return first, t_before
 
 
-def estimate_thresholds(sub, step, top_low, first, t_before, params, sigma) -> np.ndarray:
+def estimate_thresholds(sub, step, top_low, first, t_before, params, sigma,
+                        margin: float = 8.0) -> np.ndarray:
     """A logit threshold per row below which no token survives its first shaping stage.
 
     `sub` is the sorted subsample (see subsample) and `top_low` a lower bound on the row max.
@@ -82,7 +87,7 @@ def estimate_thresholds(sub, step, top_low, first, t_before, params, sigma) -> n
         chosen = sub[is_top_p]
         weights = np.exp((chosen - top_low[is_top_p, None]) / t_before[is_top_p, None])
         cumulative = np.cumsum(weights, axis=1)
-        goal = 1 - (1 - params.top_p[is_top_p]) / 8
+        goal = 1 - (1 - params.top_p[is_top_p]) / margin
         position = np.count_nonzero(cumulative < (goal * cumulative[:, -1])[:, None], axis=1)
         thr[is_top_p] = chosen[np.arange(len(chosen)), np.clip(position + 1, 0, width - 1)]
     is_sigma = first == "top_n_sigma"
@@ -176,3 +181,33 @@ def extract(z, rows, keys, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndar
     x[row_of, column] = values
     token_ids[row_of, column] = ids
     return x, token_ids, vocab - counts
+
+
+def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: sum(exp((z' - ref) / T)) over the whole row, and ref / T.
+
+    z' are the adjusted logits and ref >= every one of them, so nothing overflows. One exp
+    pass per row in the logits' own precision (float32 for float32 input), summed with a BLAS
+    dot product; top_p grants this sum a relative slack of 1e-6.
+    """
+    vocab = z.shape[1]
+    ones = np.ones(vocab, dtype=z.dtype)
+    buffer = np.empty(vocab, dtype=z.dtype)
+    mass, ref = np.empty(len(rows)), np.empty(len(rows))
+    with np.errstate(all="ignore"):  # NaN / +inf rows get a NaN mass; validation is elsewhere
+        for i, row in enumerate(rows.tolist()):
+            inverse_t = 1.0 / float(t_before[row])
+            top = float(z[row].max())
+            raw = new = np.empty(0)
+            if adjustments is not None:
+                lo, hi = np.searchsorted(adjustments.rows, [row, row + 1])
+                raw = z[row, adjustments.cols[lo:hi]].astype(np.float64)
+                new = adjustments.values[lo:hi]
+                top = max(top, float(new.max(initial=-np.inf)))
+            np.subtract(z[row], top, out=buffer)
+            np.multiply(buffer, inverse_t, out=buffer)
+            np.exp(buffer, out=buffer)
+            total = float(np.dot(buffer, ones))
+            total += np.exp((new - top) * inverse_t).sum() - np.exp((raw - top) * inverse_t).sum()
+            mass[i], ref[i] = total, top * inverse_t
+    return mass, ref

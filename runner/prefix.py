@@ -22,7 +22,7 @@ class SortedRows:
         self.ids = np.argsort(-x, axis=1, kind="stable")
         self.values = np.take_along_axis(x, self.ids, axis=1)
         self.finite = np.count_nonzero(self.values > -np.inf, axis=1)
-        self.raw = Tempered(self.values, 1.0, self.values)
+        self.raw = Tempered(self.values, 1.0)
         self._tempered: Tempered | None = None
 
     @property
@@ -35,29 +35,23 @@ class SortedRows:
             return self.raw
         if self._tempered is None or self._tempered.temperature != temperature:
             self._tempered = None  # free the previous tables before building the next
-            self._tempered = Tempered(self.values, temperature, self.values)
+            self._tempered = Tempered(self.values, temperature)
         return self._tempered
 
 
 class Tempered:
     """For z = x / T in sorted order: weights w = exp(z - z_0) and their prefix sums."""
 
-    def __init__(self, values: np.ndarray, temperature: float, raw: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, temperature: float) -> None:
         self.temperature = temperature
         self.z = values / temperature if temperature != 1.0 else values
         self.neg_z = -self.z  # ascending, for searchsorted
-        shifted = self.z - self.z[:, :1]  # -inf for masked tokens (the first is finite)
+        shifted = self.z - self.z[:, :1]  # ln w; -inf for masked tokens (the first is finite)
         self.w = np.exp(shifted)
-        finite = shifted > -np.inf
         self.cum = np.cumsum(self.w, axis=1)
-        # sum w ln w (ln w = z - z_0), and sum w (ln w - ln p_raw - ln Z_raw) for the KL.
+        # sum w ln w, for the entropy; the KL reuses it since ln w = (x - x_0) / T.
         self.cum_wlogw = np.cumsum(np.multiply(self.w, shifted, out=np.zeros_like(self.w),
-                                               where=finite), axis=1)
-        self.cum_wdrift = np.zeros_like(self.w)
-        if temperature != 1.0:
-            drift = np.subtract(shifted, raw - raw[:, :1], out=np.zeros_like(self.w),
-                                where=finite)
-            self.cum_wdrift = np.cumsum(self.w * drift, axis=1)
+                                               where=shifted > -np.inf), axis=1)
         self.cum_w2 = np.cumsum(self.w * self.w, axis=1)
 
     def count_at_least(self, row: int, cut: np.ndarray) -> np.ndarray:

@@ -13,16 +13,19 @@ from service.sampling.presets import PRESETS
 
 
 def _expected_distinct(t: Tempered, kept: np.ndarray, mass: np.ndarray, draws: int) -> np.ndarray:
-    """sum over the kept prefix of 1 - (1 - w_i / C)^N, computed term by term in float64."""
+    """sum over the kept prefix of 1 - (1 - w_i / C)^N, term by term in float64."""
     out = np.empty(kept.shape)
-    width = int(kept.max())
-    position = np.arange(width)[None, :]
     for cell in range(kept.shape[0]):
-        q = t.w[:, :width] / mass[cell][:, None]
-        inside = position < kept[cell][:, None]
-        log_miss = np.log1p(-q, out=np.full_like(q, -np.inf), where=inside & (q < 1))
-        terms = -np.expm1(draws * log_miss)
-        out[cell] = np.where(inside, terms, 0.0).sum(axis=1)
+        width = int(kept[cell].max())
+        # In place: a = -q, then ln(1 - q), then N ln(1 - q), then (1 - q)^N - 1 = -f(q).
+        terms = t.w[:, :width] * (-1.0 / mass[cell])[:, None]
+        with np.errstate(divide="ignore"):  # q = 1 (a single kept token) gives -inf: f = 1
+            np.log1p(terms, out=terms)
+        terms *= draws
+        np.expm1(terms, out=terms)
+        if (kept[cell] < width).any():
+            terms[np.arange(width)[None, :] >= kept[cell][:, None]] = 0.0
+        out[cell] = -terms.sum(axis=1)
     return out
 
 
@@ -46,7 +49,9 @@ def exact_stats(rows: SortedRows, temperature: float, kept: np.ndarray,
         "min_entropy": log_mass,
         "kept_count": kept.astype(np.float64),
         "kept_mass": mass / t.cum[row, rows.finite - 1],
-        "kl_to_original": np.maximum(t.cum_wdrift[row, last] / mass - log_mass + raw_log_z, 0.0),
+        # KL(q || p_raw) = sum q (ln w - ln C - (x - x_0) + ln Z_raw), and x - x_0 = T ln w.
+        "kl_to_original": np.maximum((1 - temperature) * t.cum_wlogw[row, last] / mass
+                                     - log_mass + raw_log_z, 0.0),
         "expected_distinct": _expected_distinct(t, kept, mass, draws),
     }
 

@@ -1,6 +1,9 @@
 """Statistics functions against closed forms on hand-made distributions and sequences."""
 
+import itertools
+
 import numpy as np
+import pytest
 
 from runner.stats.empirical import pooled_counts, row_counts
 from runner.stats.exact import exact_row_stats, logsumexp_rows
@@ -71,3 +74,29 @@ def test_short_sequences_have_no_long_ngrams():
     pooled = pooled_counts(row_counts(np.array([[3, 3]])), draws=2)
     assert pooled["total_3"] == 0 and pooled["distinct_3"] == 0.0
     assert pooled["repetition_rate"] == 1.0
+
+
+def _brute_force(row):
+    grams = {size: [tuple(row[i : i + size]) for i in range(len(row) - size + 1)]
+             for size in range(1, 5)}
+    counts = {}
+    for token in row:
+        counts[token] = counts.get(token, 0) + 1
+    return {f"unique_{size}": len(set(g)) for size, g in grams.items()} | {
+        "hapax": sum(c == 1 for c in counts.values()),
+        "repeat_count": sum(a == b for a, b in itertools.pairwise(row)),
+        "sum_c_log_c": sum(c * np.log(c) for c in counts.values()),
+    }
+
+
+@pytest.mark.parametrize(("vocab", "length"), [(3, 1), (3, 3), (5, 40), (40_000, 30)])
+def test_row_counts_match_brute_force(vocab, length):
+    # vocab 40 000 exceeds the direct 4-gram code range and takes the dense-rank path.
+    rng = np.random.default_rng(vocab + length)
+    tokens = rng.integers(0, vocab, (6, length))
+    tokens[:, length // 2 :] = np.minimum(tokens[:, length // 2 :], 2)  # force repeats
+    counts = row_counts(tokens)
+    for index, row in enumerate(tokens.tolist()):
+        expected = _brute_force(row)
+        for key, value in expected.items():
+            assert counts[key][index] == pytest.approx(value, abs=1e-9), (key, row)

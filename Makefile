@@ -13,7 +13,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,load]'
 
 run: install
-	$(BIN)/logitlab sample --demo
+	$(BIN)/logitlab serve
 
 lint: install
 	$(BIN)/ruff check .

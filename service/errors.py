@@ -66,6 +66,14 @@ def flatten(messages: Any) -> dict[str, list[str]]:
     return flat
 
 
+def summary(errors: Mapping[str, list[str]]) -> str:
+    """One readable line naming the first few offending fields."""
+    first = [(field, texts[0].rstrip(".")) for field, texts in errors.items() if texts][:3]
+    parts = [f"{field}: {text}" for field, text in first]
+    more = len(errors) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "") or "Invalid values."
+
+
 def _webargs_errors(messages: Any) -> dict[str, list[str]]:
     """Drop webargs's location level ("json", "query", ...) from its messages."""
     locations = {"json", "query", "querystring", "form", "headers", "files", "view_args"}
@@ -86,7 +94,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = _webargs_errors(raw) if raw else {}
     detail = data.get("message") or error.description or HTTPStatus(status).phrase
     if status == 422 and errors and "message" not in data:
-        detail = "The request has invalid values; see errors."
+        detail = summary(errors)
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
     return problem(status, detail, errors, headers)
@@ -94,7 +102,8 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_validation_error(error: ma.ValidationError) -> Response:
     """A marshmallow ValidationError raised by a view: 422 with the field messages."""
-    return problem(422, "The request has invalid values; see errors.", flatten(error.messages))
+    errors = flatten(error.messages)
+    return problem(422, summary(errors), errors)
 
 
 def handle_sampling_error(error: SamplingError) -> Response:

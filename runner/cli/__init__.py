@@ -13,6 +13,7 @@ SUBCOMMANDS = [
     "runner.cli.sweep:sweep",
     "runner.cli.runs:runs",
     "runner.cli.db:db",
+    "runner.cli.bench_sweep:bench_sweep",
     "runner.cli.serve:serve",
 ]
 

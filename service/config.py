@@ -14,6 +14,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_N": 10_000,
     "MAX_CONTEXT": 32_768,
     "MAX_LOGPROBS": 1_000,
+    "MAX_PROBS": 4_194_304,  # B x V values a return_probs response may carry
     "API_TOKEN": "",  # when set, every endpoint but /healthz and the docs needs a bearer token
     "CORS_ORIGINS": [],  # comma-separated in the environment; empty = CORS off
     "ENABLE_ECHO": False,  # POST /echo, the benchmark baseline; off in production

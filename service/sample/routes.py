@@ -110,5 +110,10 @@ def sample_view() -> Response:
     if both:
         raise ma.ValidationError({name: ["given in both the query string and the body"]
                                   for name in both})
-    result = sample(logits, **query, **params, limits=_limits())
+    params.update(query)
+    limit = current_app.config["MAX_PROBS"]
+    if params.get("return_probs") and logits.size > limit:
+        raise bodies.invalid(f"return_probs would return {logits.size} values (B x V); the limit "
+                             f"is {limit}", "return_probs")
+    result = sample(logits, **params, limits=_limits())
     return Response(jsonio.dumps_bytes(result.to_dict()), mimetype=JSON)

@@ -106,6 +106,8 @@ def test_huge_logit_is_422(client):
         ({"MAX_BATCH": 2}, {"logits": [[0.0]] * 3}, "logits"),
         ({"MAX_N": 10}, {"logits": [0.0], "n": 11}, "n"),
         ({"MAX_CONTEXT": 3}, {"logits": [0.0], "context": [0, 0, 0, 0]}, "context"),
+        ({"MAX_PROBS": 3}, {"logits": [0.0] * 4, "return_probs": True}, "return_probs"),
+        ({"MAX_LOGPROBS": 2}, {"logits": [0.0], "logprobs": 3}, "logprobs"),
     ],
 )
 def test_limits_are_configurable_and_enforced(make_app, settings_, body, field):

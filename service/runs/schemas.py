@@ -54,7 +54,7 @@ class PageArgsSchema(ma.Schema):
     """limit/offset pagination."""
 
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, MAX_LIMIT))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 2**31))
 
 
 def _cells_query_fields() -> dict[str, ma.fields.Field]:

@@ -78,6 +78,8 @@ def test_heatmap_png(api, database):
         ("/runs/{id}/cells?order_by=-__class__", 422, "order_by"),
         ("/runs/{id}/cells?limit=0", 422, "limit"),
         ("/runs/{id}/cells?limit=100000", 422, "limit"),
+        ("/runs/{id}/cells?offset=99999999999999999999", 422, "offset"),
+        ("/runs/{id}/cells?top_p=inf", 422, "top_p"),
         ("/runs/{id}/cells?temperature=hot", 422, "temperature"),
         ("/runs/{id}/cells?entropy_min=x", 422, "entropy_min"),
     ],

@@ -57,7 +57,7 @@ def run_config(z, context, params, repeats: int, chain: TransformersChain | None
         prepared = chain.prepare(z, context, params)
         tasks["transformers"] = lambda: chain(*prepared)
     times = {name: [] for name in tasks}
-    for name, task in tasks.items():  # warm-up: imports, caches, allocator
+    for task in tasks.values():  # warm-up: imports, caches, allocator
         task()
     for _ in range(repeats):
         for name, task in tasks.items():
@@ -80,7 +80,8 @@ def run_suite(batches=(32, 1), vocab=128_256, repeats=15, with_transformers=True
             if progress:
                 progress(f"B={batch} {name}")
             medians = run_config(z, context, params, repeats if batch > 1 else repeats * 4, chain)
-            core_params = dict(params, context=context) if "repetition_penalty" in params else params
+            core_params = (dict(params, context=context)
+                           if "repetition_penalty" in params else params)
             rows.append(Row(batch, name, medians["core"], medians.get("transformers"),
                             medians["naive"], medians["exp_floor"], _peak_ratio(z, core_params)))
     return rows

@@ -74,7 +74,7 @@ def penalize(values, counts, rows, params: SamplingParams) -> np.ndarray:
 
 def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | None:
     """Apply logit_bias and penalties, in their order, to the tokens they touch."""
-    batch, vocab = z.shape
+    vocab = z.shape[1]
     use_bias = params.logit_bias is not None and "logit_bias" in params.order
     use_penalties = (
         params.context is not None
@@ -88,7 +88,8 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
     if not (use_bias or use_penalties):
         return None
     bias_keys, biases = _bias_keys(params, vocab) if use_bias else (np.empty(0, np.int64), None)
-    ctx_keys, counts = _context_counts(params, vocab) if use_penalties else (np.empty(0, np.int64), None)
+    ctx_keys, counts = (_context_counts(params, vocab) if use_penalties
+                        else (np.empty(0, np.int64), None))
     keys = sorted_unique(np.concatenate((bias_keys, ctx_keys)))[0]
     rows, cols = np.divmod(keys, vocab)
     values = z[rows, cols].astype(np.float64)

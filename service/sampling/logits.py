@@ -11,7 +11,8 @@ def as_logits(logits, limits: SamplingLimits) -> np.ndarray:
     try:
         z = np.asarray(logits)
     except (ValueError, TypeError) as exc:
-        raise InvalidLogitsError(f"logits must be a rectangular array of numbers ({exc})")
+        raise InvalidLogitsError(
+            f"logits must be a rectangular array of numbers ({exc})") from None
     if z.dtype == object:
         raise InvalidLogitsError("logits must be a rectangular array of numbers (ragged rows?)")
     if z.dtype.kind in "iu":

@@ -102,7 +102,8 @@ def _token_id(name: str, value, vocab: int) -> int:
     try:
         token = int(value)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name}: token id {value!r} is not an integer", field=name)
+        raise InvalidParameterError(
+            f"{name}: token id {value!r} is not an integer", field=name) from None
     if isinstance(value, float | bool) or not 0 <= token < vocab:
         raise InvalidParameterError(
             f"{name}: token id {value!r} is outside the vocabulary [0, {vocab})", field=name

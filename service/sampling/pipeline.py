@@ -8,6 +8,7 @@ from . import dense, stages, window
 from .adjust import Adjustments, compute_adjustments
 from .assemble import BatchBuilder
 from .logits import as_logits, row_maxima
+from .nucleus import nucleus_segment
 from .params import SamplingLimits, SamplingParams, resolve_params
 from .presets import ADJUSTMENT_STAGES
 from .result import ProcessedBatch
@@ -114,11 +115,19 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
     left = [rows[:0]]
     if is_top_p.any():
         nucleus = rows[is_top_p]
-        thr = window.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma,
-                                         margin=2.0)
         total = window.row_total_mass(z, nucleus, t_before, adjustments)
-        left.append(_window_pass(z, nucleus, thr[nucleus], run, adjustments, builder,
-                                 share=window.EXACT_TOTAL_SHARE, total=total))
+        thr = window.nucleus_thresholds(sub, step, nucleus, t_before, resolved.top_p, total)
+        alone = window.only_stage("top_p", resolved, z.shape[1])[nucleus]
+        if alone.any():
+            segment, failed = nucleus_segment(z, nucleus[alone], thr[alone], t_before,
+                                              resolved.temperature, resolved.top_p, adjustments)
+            if segment is not None:
+                builder.add(segment)
+            left.append(failed)
+        rest = ~alone
+        left.append(_window_pass(
+            z, nucleus[rest], thr[rest], run, adjustments, builder,
+            share=window.EXACT_TOTAL_SHARE, total=(total[0][rest], total[1][rest])))
     others = rows[~is_top_p]
     if others.size:
         wide = window.wide_thresholds(top_low, t_before, vocab=z.shape[1])

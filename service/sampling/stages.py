@@ -12,8 +12,8 @@ from .state import NEG_INF, State
 
 # A prefix reaches top_p when its mass is within this of top_p (see "Float precision").
 TOP_P_TOLERANCE = 1e-9
-# Relative uncertainty granted to a whole-row mass summed in float32.
-TOTAL_MASS_SLACK = 1e-6
+# Relative uncertainty granted to a whole-row mass summed in float64.
+TOTAL_MASS_SLACK = 1e-12
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -41,7 +41,8 @@ class State:
         """A state holding every token of each row: nothing lies outside it."""
         count = len(rows)
         ids = np.broadcast_to(np.arange(x.shape[1]), x.shape)
-        return cls(rows, x, ids, np.zeros(count, bool), np.full(count, NEG_INF), np.zeros(count, np.int64))
+        return cls(rows, x, ids, np.zeros(count, bool), np.full(count, NEG_INF),
+                   np.zeros(count, np.int64))
 
     def sorted_values(self) -> np.ndarray:
         """Each row's current values in descending order, removed tokens (-inf) last."""

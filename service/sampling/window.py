@@ -44,6 +44,15 @@ def stage_active(stage: str, params: SamplingParams, vocab: int) -> np.ndarray:
     return np.zeros(len(params.temperature), dtype=bool)
 
 
+def only_stage(stage: str, params: SamplingParams, vocab: int) -> np.ndarray:
+    """Per-row mask: `stage` is the one active shaping stage of the row (and T > 0)."""
+    others = [stage_active(s, params, vocab) for s in SHAPING if s != stage and s in params.order]
+    alone = stage_active(stage, params, vocab) & (params.temperature > 0)
+    for active in others:
+        alone &= ~active
+    return alone
+
+
 def first_truncation(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the first active shaping stage ('' if none) and the temperature before it."""
     batch = len(params.temperature)
@@ -186,13 +195,12 @@ def extract(z, rows, keys, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndar
 def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarray]:
     """Per row: sum(exp((z' - ref) / T)) over the whole row, and ref / T.
 
-    z' are the adjusted logits and ref >= every one of them, so nothing overflows. One exp
-    pass per row in the logits' own precision (float32 for float32 input), summed with a BLAS
-    dot product; top_p grants this sum a relative slack of 1e-6.
+    z' are the adjusted logits and ref >= every one of them, so nothing overflows. One float64
+    exp pass per row, summed by einsum: a flat nucleus boundary sits between
+    tokens whose masses differ by ~1e-6 of the total, so float32 would blur it.
     """
     vocab = z.shape[1]
-    ones = np.ones(vocab, dtype=z.dtype)
-    buffer = np.empty(vocab, dtype=z.dtype)
+    buffer = np.empty(vocab)
     mass, ref = np.empty(len(rows)), np.empty(len(rows))
     with np.errstate(all="ignore"):  # NaN / +inf rows get a NaN mass; validation is elsewhere
         for i, row in enumerate(rows.tolist()):
@@ -207,7 +215,24 @@ def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarr
             np.subtract(z[row], top, out=buffer)
             np.multiply(buffer, inverse_t, out=buffer)
             np.exp(buffer, out=buffer)
-            total = float(np.dot(buffer, ones))
+            total = float(np.einsum('i->', buffer))
             total += np.exp((new - top) * inverse_t).sum() - np.exp((raw - top) * inverse_t).sum()
             mass[i], ref[i] = total, top * inverse_t
     return mass, ref
+
+
+def nucleus_thresholds(sub, step, rows, t_before, top_p, total) -> np.ndarray:
+    """Top-p thresholds for rows whose whole-row mass is known exactly.
+
+    The subsample is a poor guide to the head of a heavy-tailed distribution (it rarely holds
+    the top tokens) but a good one to its tail, where many small masses average out. So pick
+    the highest sampled logit below which the estimated tail mass (each sample standing for
+    `step` tokens) is at most half of the 1 - top_p that the nucleus may leave out.
+    """
+    mass, ref = total
+    chosen = sub[rows]
+    weights = np.exp(chosen / t_before[rows, None] - ref[:, None]) * step
+    below = np.cumsum(weights[:, ::-1], axis=1)[:, ::-1] - weights  # mass under each sample
+    allowed = (1 - top_p[rows]) * mass / 2
+    position = np.argmax(below <= allowed[:, None], axis=1)
+    return chosen[np.arange(len(rows)), position]

@@ -340,14 +340,19 @@ def reference_uniforms(seed: int, n: int) -> np.ndarray:
     return np.random.Generator(np.random.Philox(key=int(seed))).random(n)
 
 
-def reference_draw(q: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse CDF over the kept tokens in ascending token-id order: the first token whose
-    cumulative mass exceeds u times the total."""
+def draw_cdf(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kept token ids in ascending id order and their float64 cumulative mass."""
     q = np.asarray(q, dtype=np.float64)
-    ids = np.flatnonzero(q > 0)
-    cdf = np.cumsum(q[ids])
-    u = np.asarray(u, dtype=np.float64) * cdf[-1]
-    idx = np.searchsorted(cdf, u, side="right")
+    ids = np.nonzero(q > 0)[0]
+    return ids, np.cumsum(q[ids])
+
+
+def reference_draw(q: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse CDF over the kept tokens in ascending token-id order (docs/sampling.md): the
+    first token whose cumulative mass exceeds u times the row's mass."""
+    ids, cdf = draw_cdf(q)
+    targets = np.asarray(u, dtype=np.float64) * cdf[-1]
+    idx = np.searchsorted(cdf, targets, side="right")
     idx = np.minimum(idx, len(ids) - 1)
     tokens = ids[idx]
     return tokens, np.log(q[tokens])

@@ -119,11 +119,15 @@ def test_xtc_removes_all_above_threshold_but_least_likely():
     assert (q > 0).all()
 
 
-def test_inverse_cdf_draw():
+def test_inverse_cdf_draw_in_token_id_order():
     q = np.array([0.1, 0.0, 0.6, 0.3])
-    tokens, logprobs = ref.reference_draw(q, np.array([0.0, 0.09, 0.11, 0.69, 0.71, 0.999]))
+    u = np.array([0.0, 0.09, 0.11, 0.69, 0.71, 0.999])
+    tokens, logprobs = ref.reference_draw(q, u)
     assert tokens.tolist() == [0, 0, 2, 2, 3, 3]
     np.testing.assert_allclose(logprobs, np.log(q[tokens]))
+    # u is scaled by the row's mass
+    tokens, _ = ref.reference_draw(q * 0.5, u)
+    assert tokens.tolist() == [0, 0, 2, 2, 3, 3]
 
 
 def test_uniforms_are_philox():

@@ -33,6 +33,27 @@ def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     return positions
 
 
+def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarray):
+    """Draws for rows of at most one block, with the running sums done for all at once.
+
+    Each row's cumulative sum runs along its own line of a padded array and its total is the
+    last element of that prefix, so a row's draws do not depend on what the other rows hold.
+    """
+    starts, kept = batch.indptr[rows], batch.kept[rows]
+    width = int(kept.max(initial=1))
+    column = np.arange(width)
+    inside = column < kept[:, None]
+    index = np.where(inside, starts[:, None] + column, 0)
+    padded = np.where(inside, batch.probs[index], 0.0)
+    within = np.cumsum(padded, axis=1, dtype=np.float64)
+    total = within[np.arange(len(rows)), kept - 1]  # a prefix: padding cannot change it
+    residual = np.minimum(uniforms * total[:, None], np.nextafter(total, 0)[:, None])
+    out = np.empty(uniforms.shape, dtype=np.int64)
+    for i in range(len(rows)):
+        out[i] = starts[i] + np.searchsorted(within[i, :kept[i]], residual[i], side="right")
+    return out
+
+
 def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Token j of row b is the first kept token (in id order) whose cumulative mass exceeds
     u[b, j] times the row's mass.
@@ -43,12 +64,15 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     uniforms = np.asarray(uniforms, dtype=np.float64)
     if uniforms.ndim != 2 or uniforms.shape[0] != batch.batch:
         raise ValueError(f"uniforms must have shape ({batch.batch}, n), not {uniforms.shape}")
-    tokens = np.empty(uniforms.shape, dtype=np.int64)
-    chosen = np.empty(uniforms.shape, dtype=np.float32)
-    for row in range(batch.batch):
+    positions = np.empty(uniforms.shape, dtype=np.int64)
+    kept = batch.kept
+    small = np.flatnonzero(kept <= BLOCK)
+    if small.size:
+        positions[small] = _draw_small_rows(batch, small, uniforms[small])
+    for row in np.flatnonzero(kept > BLOCK).tolist():
         lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
-        positions = lo + draw_row(batch.probs[lo:hi], uniforms[row])
-        tokens[row] = batch.token_ids[positions]
-        chosen[row] = batch.probs[positions]
+        positions[row] = lo + draw_row(batch.probs[lo:hi], uniforms[row])
+    tokens = batch.token_ids[positions].astype(np.int64)
+    chosen = batch.probs[positions]
     with np.errstate(divide="ignore"):
         return tokens, np.log(chosen.astype(np.float64))

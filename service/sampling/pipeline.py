@@ -74,34 +74,50 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
 
 def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder,
                  share: float = window.MAX_WINDOW_SHARE, total=None) -> np.ndarray:
-    """Process rows on candidate windows; returns the rows that need the whole vocabulary."""
+    """Process rows on candidate windows; returns the rows that need the whole vocabulary.
+
+    Rows are grouped so that each group holds at most WINDOW_CHUNK candidates, which bounds
+    the memory of the (rows x window) working arrays.
+    """
     vocab = z.shape[1]
-    max_count = int(share * vocab)
-    step = max(1, window.WINDOW_CHUNK // max(1, max_count))
-    left = []
-    for start in range(0, len(rows), step):
-        span = slice(start, start + step)
-        chunk, cut = rows[span], thr[span]
-        keys, fits = window.select(z, chunk, cut, max_count)
-        left.append(chunk[~fits])
-        if not fits.any():
-            continue
-        if not fits.all():
-            row_of, column = np.divmod(keys, vocab)
-            keys = (np.cumsum(fits) - 1)[row_of] * vocab + column
-        inside = chunk[fits]
-        x, ids, outside = window.extract(z, inside, keys, adjustments)
-        if np.isnan(x).any() or (x == np.inf).any():
-            row_maxima(z)  # raises the canonical error naming the first offending row
-        state = State(inside, x, ids, outside > 0, cut[fits].copy(), outside)
-        if total is not None:
-            state.total_mass, state.total_ref = total[0][span][fits], total[1][span][fits]
+    keys, fits = window.select(z, rows, thr, int(share * vocab))
+    left = [rows[~fits]]
+    inside = np.flatnonzero(fits)
+    if not inside.size:
+        return rows
+    row_of, column = np.divmod(keys, vocab)
+    counts = np.bincount(row_of, minlength=len(rows))[inside]
+    group = np.cumsum(counts) // window.WINDOW_CHUNK
+    bounds = np.searchsorted(row_of, inside)
+    for first, last in _group_spans(group):
+        members = inside[first:last]
+        lo, hi = bounds[first], (bounds[last] if last < len(bounds) else len(keys))
+        local = np.searchsorted(members, row_of[lo:hi]) * vocab + column[lo:hi]
+        state = _window_state(z, rows[members], local, thr[members], adjustments, total, members)
         run(state, None)
         state.require(~state.tail_open)
         if state.certified.any():
             builder.add(finalize(state, None, keep=state.certified))
-        left.append(inside[~state.certified])
-    return np.concatenate(left) if left else rows[:0]
+        left.append(rows[members][~state.certified])
+    return np.concatenate(left)
+
+
+def _group_spans(group: np.ndarray):
+    """(start, stop) of each run of equal values in a non-decreasing array."""
+    edges = np.flatnonzero(np.diff(group)) + 1
+    starts = np.concatenate(([0], edges))
+    stops = np.concatenate((edges, [len(group)]))
+    return zip(starts.tolist(), stops.tolist(), strict=True)
+
+
+def _window_state(z, rows, keys, thr, adjustments, total, members) -> State:
+    x, ids, outside = window.extract(z, rows, keys, adjustments)
+    if np.isnan(x).any() or (x == np.inf).any():
+        row_maxima(z)  # raises the canonical error naming the first offending row
+    state = State(rows, x, ids, outside > 0, thr.copy(), outside)
+    if total is not None:
+        state.total_mass, state.total_ref = total[0][members], total[1][members]
+    return state
 
 
 def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, run,

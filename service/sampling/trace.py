@@ -79,15 +79,18 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
     if empty.size:
         # Only float overflow in the adjustments can empty a row that had finite logits.
         raise AllMaskedRowError(int(rows[empty[0]]))
-    weights, log_total = log_softmax(x)
     finite = x > NEG_INF
-    probs = weights / np.exp(log_total)
-    row_entropy = entropy(x)
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    weights = np.exp(shifted)
+    total = weights.sum(axis=1)
+    products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
+    row_entropy = np.maximum(np.log(total) - products.sum(axis=1) / total, 0.0)
+    weights /= total[:, None]
     return Segment(
         rows=rows,
         counts=np.count_nonzero(finite, axis=1),
         token_ids=ids[finite].astype(np.int32),
-        probs=probs[finite].astype(np.float32),
+        probs=weights[finite].astype(np.float32),
         entropy=row_entropy,
         trace=tracer.records if tracer is not None else None,
     )

@@ -72,7 +72,7 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
                 dispatch[name]()
 
 
-def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder,
+def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder, rules,
                  share: float = window.MAX_WINDOW_SHARE, total=None) -> np.ndarray:
     """Process rows on candidate windows; returns the rows that need the whole vocabulary.
 
@@ -93,7 +93,9 @@ def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder,
         members = inside[first:last]
         lo, hi = bounds[first], (bounds[last] if last < len(bounds) else len(keys))
         local = np.searchsorted(members, row_of[lo:hi]) * vocab + column[lo:hi]
-        state = _window_state(z, rows[members], local, thr[members], adjustments, total, members)
+        rule = (rules[0][rows[members]], rules[1][rows[members]])
+        state = _window_state(z, rows[members], local, thr[members], adjustments, total, members,
+                              rule)
         run(state, None)
         state.require(~state.tail_open)
         if state.certified.any():
@@ -110,18 +112,18 @@ def _group_spans(group: np.ndarray):
     return zip(starts.tolist(), stops.tolist(), strict=True)
 
 
-def _window_state(z, rows, keys, thr, adjustments, total, members) -> State:
-    x, ids, outside = window.extract(z, rows, keys, adjustments)
+def _window_state(z, rows, keys, thr, adjustments, total, members, rules) -> State:
+    x, ids, outside, bound = window.extract(z, rows, keys, adjustments, thr, rules)
     if np.isnan(x).any() or (x == np.inf).any():
         row_maxima(z)  # raises the canonical error naming the first offending row
-    state = State(rows, x, ids, outside > 0, thr.copy(), outside)
+    state = State(rows, x, ids, outside > 0, bound, outside)
     if total is not None:
         state.total_mass, state.total_ref = total[0][members], total[1][members]
     return state
 
 
 def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, run,
-                 adjustments, builder) -> np.ndarray:
+                 adjustments, builder, rules) -> np.ndarray:
     """Retry rows the first windows could not certify.
 
     Top-p rows (typically flat distributions with large nucleus) get a generous window and the
@@ -142,12 +144,12 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
             left.append(failed)
         rest = ~alone
         left.append(_window_pass(
-            z, nucleus[rest], thr[rest], run, adjustments, builder,
+            z, nucleus[rest], thr[rest], run, adjustments, builder, rules,
             share=window.EXACT_TOTAL_SHARE, total=(total[0][rest], total[1][rest])))
     others = rows[~is_top_p]
     if others.size:
         wide = window.wide_thresholds(top_low, t_before, vocab=z.shape[1])
-        left.append(_window_pass(z, others, wide[others], run, adjustments, builder))
+        left.append(_window_pass(z, others, wide[others], run, adjustments, builder, rules))
     return np.concatenate(left)
 
 
@@ -178,10 +180,11 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
         pending &= np.isfinite(top_low)  # NaN, +inf or fully masked samples: see dense path
         thr = window.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma)
         rows = np.flatnonzero(pending)
-        rows = _window_pass(z, rows, thr[rows], run, adjustments, builder)
+        rules = window.refine_rules(first, t_before, resolved)
+        rows = _window_pass(z, rows, thr[rows], run, adjustments, builder, rules)
         if rows.size:
             rows = _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma,
-                                run, adjustments, builder)
+                                run, adjustments, builder, rules)
         staged |= ~(pending | untruncated)
         staged[rows] = True
     for segment in dense.staged_segments(z, np.flatnonzero(staged), run, adjustments, trace):

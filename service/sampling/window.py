@@ -162,11 +162,43 @@ def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count: int):
     return np.flatnonzero(mask), fits
 
 
-def extract(z, rows, keys, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gather the candidates `keys` of `rows` (see select) plus every adjusted token.
+def refine_rules(first, t_before, params) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, what its first stage keeps, for refining windows before they are padded:
+    an offset below the row maximum (min_p: T ln(min_p); greedy: 0; else -inf) and a count
+    (top_k: k; else 0)."""
+    offset = np.full(len(first), -np.inf)
+    greedy, is_min_p = first == "greedy", first == "min_p"
+    offset[greedy] = 0.0
+    offset[is_min_p] = t_before[is_min_p] * np.log(params.min_p[is_min_p])
+    k = np.where(first == "top_k", params.top_k, 0)
+    return offset, k
 
-    Returns padded (len(rows), N) logits and token ids in token-id order, and the per-row
-    count of tokens left outside.
+
+def _refine(values, row_of, counts, thr, rules) -> tuple[np.ndarray, np.ndarray]:
+    """Drop candidates the first stage certainly removes; returns (keep mask, new bounds).
+
+    The cut is lowered by a hair so that the stage, recomputing it after rounding, still
+    finds it at or above the new bound of the tokens left outside.
+    """
+    offset, k = rules
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    present = counts > 0
+    top = np.full(len(counts), -np.inf)
+    top[present] = np.maximum.reduceat(values, starts[present])
+    cut = top + offset
+    for row in np.flatnonzero((k > 0) & (counts >= k)).tolist():
+        segment = values[starts[row]:starts[row] + counts[row]]
+        cut[row] = max(cut[row], np.partition(segment, counts[row] - k[row])[counts[row] - k[row]])
+    cut = np.where(np.isfinite(cut), cut - 1e-9 * np.maximum(1.0, np.abs(cut)), -np.inf)
+    return values >= cut[row_of], np.maximum(thr, cut)
+
+
+def extract(z, rows, keys, adjustments, thr, rules):
+    """Gather the candidates `keys` of `rows` (see select) plus every adjusted token, drop
+    those the first stage certainly removes (see refine_rules), and pad.
+
+    Returns padded (len(rows), N) logits and token ids in token-id order, the per-row count
+    of tokens left outside, and the per-row bound below which those outside tokens lie.
     """
     vocab = z.shape[1]
     adjusted_keys = adjusted_values = None
@@ -182,14 +214,17 @@ def extract(z, rows, keys, adjustments) -> tuple[np.ndarray, np.ndarray, np.ndar
     if adjusted_keys is not None:
         values[np.searchsorted(keys, adjusted_keys)] = adjusted_values
     counts = np.bincount(row_of, minlength=len(rows))
+    keep, thr = _refine(values, row_of, counts, thr, rules)
+    row_of, ids, values = row_of[keep], ids[keep], values[keep]
+    counts = np.bincount(row_of, minlength=len(rows))
     width = max(int(counts.max(initial=0)), 1)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    column = np.arange(len(keys)) - starts[row_of]
+    column = np.arange(len(values)) - starts[row_of]
     x = np.full((len(rows), width), -np.inf)
     token_ids = np.zeros((len(rows), width), dtype=np.int64)
     x[row_of, column] = values
     token_ids[row_of, column] = ids
-    return x, token_ids, vocab - counts
+    return x, token_ids, vocab - counts, thr
 
 
 def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ def _prefix_ranks(source, uniforms, top_ps):
 def _core_ranks(source, uniforms, top_ps):
     cells = [CellParams(1.0, p, 0, 0.0, 1.0) for p in top_ps]
     _, tokens = draw_chunk(RowContext(source, "vllm"), uniforms, cells, "vllm", None)
-    return _ranks(source, tokens).reshape(len(top_ps), ROWS, DRAWS)
+    return np.stack([_ranks(source, block) for block in tokens.reshape(len(top_ps), ROWS, -1)])
 
 
 def test_core_cells_draw_what_sample_would_with_the_row_seeds():

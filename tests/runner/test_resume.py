@@ -44,7 +44,8 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(tmp_path):
     process = _start(killed_url)
     _wait_for_cells(sessions, 5, process)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    process.communicate(timeout=30)  # reap it and close its pipes
+    assert process.returncode == -signal.SIGKILL
     before = {tuple(r.values()) for r in cell_rows(sessions, 1)}
     assert get_run(sessions, 1).status == "running" and 5 <= len(before) < 120
 

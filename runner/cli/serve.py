@@ -70,15 +70,15 @@ def serve(host: str, port: int, workers: int | None, timeout: int, log_level: st
     """Serve the REST API (POST /sample, /docs, /openapi.json) with gunicorn."""
     from service import config
 
+    try:
+        config.load()  # fail here, not in every worker, on a bad LOGITLAB_* variable
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     if any(os.environ.get(name) != "1" for name in THREAD_VARS):
         for name in THREAD_VARS:
             os.environ[name] = "1"
         if "numpy" in sys.modules:  # BLAS already sized its pool: restart with the pins set
             os.execv(sys.executable, sys.orig_argv)
-    try:
-        config.load()  # fail here, not in every worker, on a bad LOGITLAB_* variable
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
     os.environ.setdefault("LOGITLAB_LOG_LEVEL", log_level.upper())
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     count = workers or cores or 1

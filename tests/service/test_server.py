@@ -150,3 +150,27 @@ def test_sigterm_drains_in_flight_requests(server):
     assert reply.startswith(b"HTTP/1.1 200"), reply
     assert b'"tokens"' in reply
     assert process.wait(30) == 0, log.read_text()
+
+
+def test_bad_configuration_stops_serve_before_any_worker(monkeypatch):
+    from click.testing import CliRunner
+
+    from runner.cli.serve import serve
+
+    def no_exec(*args):
+        raise AssertionError("serve must not restart itself with a bad configuration")
+
+    monkeypatch.setattr(os, "execv", no_exec)
+    monkeypatch.setenv("LOGITLAB_MAX_VOCAB", "lots")
+    result = CliRunner().invoke(serve, ["--port", "1"])
+    assert result.exit_code == 2
+    assert "LOGITLAB_MAX_VOCAB" in result.output
+
+
+def test_gunicorn_options():
+    from runner.cli.serve import gunicorn_options, pin_threads
+
+    options = gunicorn_options("::1", 8123, 3, 30, "info")
+    assert options["bind"] == "[::1]:8123"
+    assert options["worker_class"] == "sync" and options["workers"] == 3
+    assert options["graceful_timeout"] == 30 and options["post_worker_init"] is pin_threads

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service import jsonio
-from service.sample import bodies
+from service.sample import binary, bodies
 from service.sample.schemas import (
     SampleHeadersSchema,
     SampleQuerySchema,
@@ -78,9 +78,9 @@ def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         raise BadRequest("The request body is empty.")
     if kind == OCTET:
         shape = request.headers.get("X-Logits-Shape")
-        return bodies.logits_from_octet(data, query.get("vocab"), shape), {}
+        return binary.logits_from_octet(data, query.get("vocab"), shape), {}
     if kind == NPY:
-        return bodies.logits_from_npy(data), {}
+        return binary.logits_from_npy(data), {}
     document = bodies.parse_json(data)
     if not isinstance(document, dict):
         raise bodies.invalid("the JSON body must be an object with logits and parameters",

@@ -140,7 +140,7 @@ def test_sigterm_drains_in_flight_requests(server):
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head + body[:5])  # a worker is now mid-request, waiting for the rest
-        time.sleep(0.5)
+        time.sleep(1.5)
         process.send_signal(signal.SIGTERM)
         time.sleep(1.0)
         sock.sendall(body[5:])

@@ -53,10 +53,13 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
     def write(views):
         entropy = np.empty(len(rows))
         done = 0
+        buffer = np.empty((min(len(rows), max(1, DENSE_CHUNK // vocab)), vocab), dtype=z.dtype)
         for chunk in row_chunks(rows, vocab):
             span = slice(done, done + len(chunk))
             inverse_t = (1.0 / temperature[span]).astype(z.dtype)
-            x = np.multiply(z[chunk], inverse_t[:, None])
+            consecutive = chunk[-1] - chunk[0] == len(chunk) - 1
+            source = z[chunk[0]:chunk[-1] + 1] if consecutive else z[chunk]
+            x = np.multiply(source, inverse_t[:, None], out=buffer[:len(chunk)])
             if adjustments is not None:
                 position = np.minimum(np.searchsorted(chunk, adjustments.rows), len(chunk) - 1)
                 mine = chunk[position] == adjustments.rows

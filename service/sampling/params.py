@@ -1,5 +1,6 @@
 """Validate sampling parameters and broadcast each to one value per row."""
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -61,11 +62,19 @@ def _is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
-def per_row(name: str, value, batch: int, *, integer: bool = False) -> np.ndarray:
-    """Broadcast a scalar or a length-`batch` sequence to a float64 (or int64) array."""
-    if _is_number(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
-        values = [value.item() if isinstance(value, np.ndarray) else value]
-    elif isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | bytes):
+def per_row(name: str, value, batch: int, *, integer: bool = False,
+            bounds: tuple | None = None) -> np.ndarray:
+    """Broadcast a scalar or a length-`batch` sequence to a float64 (or int64) array.
+
+    Every value is checked in plain Python first: requests carry one value or one per row, so
+    this is cheaper than building arrays to check them. `bounds` is (low, high, low_inclusive,
+    high_inclusive).
+    """
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.ndim == 0 else value.tolist()
+    if _is_number(value):
+        values = [value]
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
         values = list(value)
         if len(values) != batch:
             raise InvalidParameterError(
@@ -74,28 +83,22 @@ def per_row(name: str, value, batch: int, *, integer: bool = False) -> np.ndarra
     else:
         raise InvalidParameterError(f"{name} must be a number or a list of numbers", field=name)
     for row, item in enumerate(values):
-        if not _is_number(item) or (integer and not float(item).is_integer()):
-            kind = "an integer" if integer else "a number"
+        if not _is_number(item) or not math.isfinite(item) or (
+                integer and not float(item).is_integer()):
+            kind = "an integer" if integer else "a finite number"
             raise InvalidParameterError(f"{name} must be {kind} (row {row}: {item!r})", field=name)
-    array = np.asarray(values, dtype=np.float64)
-    if not np.all(np.isfinite(array)):
-        raise InvalidParameterError(f"{name} must be finite", field=name)
-    array = np.broadcast_to(array, (batch,)).copy()
-    return array.astype(np.int64) if integer else array
-
-
-def _check_range(name: str, array: np.ndarray) -> None:
-    _, low, high, low_incl, high_incl, _, _ = RANGES[name]
-    bad_low = array < low if low_incl else array <= low
-    bad_high = array > high if high_incl else array >= high
-    bad = np.flatnonzero(bad_low | bad_high)
-    if bad.size:
-        left, right = ("[" if low_incl else "("), ("]" if high_incl else ")")
-        row = int(bad[0])
-        raise InvalidParameterError(
-            f"{name} must be in {left}{low:g}, {high:g}{right} (row {row}: {array[row]:g})",
-            field=name,
-        )
+        if bounds is not None:
+            low, high, low_incl, high_incl = bounds
+            if (item < low if low_incl else item <= low) or (
+                    item > high if high_incl else item >= high):
+                left, right = ("[" if low_incl else "("), ("]" if high_incl else ")")
+                raise InvalidParameterError(
+                    f"{name} must be in {left}{low:g}, {high:g}{right} (row {row}: {item:g})",
+                    field=name)
+    dtype = np.int64 if integer else np.float64
+    if len(values) == 1:
+        return np.full(batch, values[0], dtype=dtype)
+    return np.array(values, dtype=dtype)
 
 
 def _token_id(name: str, value, vocab: int) -> int:
@@ -195,11 +198,10 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
         raise InvalidParameterError("preset must be a string", field="preset")
     order = resolve_order(preset, params.get("order"))
     rows = {}
-    for name, (default, *_, stage, off) in RANGES.items():
+    for name, (default, low, high, low_incl, high_incl, stage, off) in RANGES.items():
         value = params.get(name)
         array = per_row(name, default if value is None else value, batch,
-                        integer=name == "top_k")
-        _check_range(name, array)
+                        integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
         if off is not None and stage not in order and np.any(array != off):
             raise InvalidParameterError(
                 f"{name} is set but stage {stage!r} is not in the order "

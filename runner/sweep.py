@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,15 @@ def _check(spec: SweepSpec, source: Source) -> None:
                          "source with context=N (its N most likely tokens)")
 
 
+def _recorded_source(spec: str) -> str:
+    """The spec as stored: an npy path made absolute, so --resume works from any directory."""
+    kind, _, path = spec.partition(":")
+    return f"npy:{Path(path).resolve()}" if kind == "npy" and path else spec
+
+
 def create(sessions: sessionmaker[Session], spec: SweepSpec) -> int:
     """Validate the spec, record the run (grid, seed, conventions) and return its id."""
+    spec = replace(spec, source=_recorded_source(spec.source))
     source = load_source(spec.source)
     _check(spec, source)
     cells = grid_cells(spec.grid)

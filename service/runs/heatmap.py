@@ -33,7 +33,7 @@ def metric_grid(cells: Sequence[Mapping], metric: str) -> tuple[list, list, np.n
 
 
 def _labels(values: list) -> list[str]:
-    return [f"{v:g}" for v in values]
+    return [f"{v:.3g}" for v in values]
 
 
 def heatmap_png(cells: Sequence[Mapping], metric: str, title: str = "") -> bytes:

@@ -108,3 +108,20 @@ def test_repetition_penalty_with_a_context(db_url):
 def test_db_upgrade(db_url):
     result = CliRunner().invoke(db, ["upgrade", "--db", db_url])
     assert result.exit_code == 0 and "database at head" in result.output
+
+
+def test_npy_source_is_recorded_with_an_absolute_path(db_url, tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.save("rows.npy", np.log(np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])))
+    result = CliRunner().invoke(sweep, ["--source", "npy:rows.npy", "--top-p", "0.8,1",
+                                        "--samples", "10", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    listed = CliRunner(env={"COLUMNS": "300"}).invoke(runs, ["list", "--db", db_url])
+    assert f"npy:{tmp_path / 'rows.npy'}" in listed.output
+    cells = json.loads(CliRunner().invoke(runs, ["export", "1", "--format", "json",
+                                                 "--db", db_url]).output)
+    # [0.5, 0.3, 0.2] at top_p 0.8 stops at 0.5 + 0.3 (the 1e-9 rule), [0.8, ...] at 0.8.
+    assert [c["kept_count"] for c in cells] == [1.5, 3.0]
+    assert cells[0]["kept_mass"] == pytest.approx((0.8 + 0.8) / 2)

@@ -64,11 +64,14 @@ def draw_positions(rows: SortedRows, temperature: float, kept: np.ndarray,
     if temperature == 0:
         return out
     t = rows.at(temperature)
+    # Sorted needles let each binary search start where the previous one ended.
+    order = np.argsort(uniforms, axis=1)
+    ascending = np.take_along_axis(uniforms, order, axis=1)
     for row in range(rows.n_rows):
         mass = t.cum[row, kept[:, row] - 1]
-        targets = uniforms[row][None, :] * mass[:, None]
+        targets = ascending[row][None, :] * mass[:, None]
         found = np.searchsorted(t.cum[row], targets.ravel(), side="right").reshape(cells, -1)
-        out[:, row] = np.minimum(found, kept[:, row, None] - 1)
+        out[:, row, order[row]] = np.minimum(found, kept[:, row, None] - 1)
     return out
 
 

@@ -1,6 +1,8 @@
 """Rows worked over the whole vocabulary: untruncated rows, traced rows, and rows that no
 candidate window could certify."""
 
+from functools import lru_cache
+
 import numpy as np
 
 from .logits import row_maxima
@@ -9,6 +11,14 @@ from .trace import Tracer, finalize
 
 # Whole-vocabulary work proceeds this many logits at a time, to bound temporary memory.
 DENSE_CHUNK = 1 << 16
+
+
+@lru_cache(maxsize=8)
+def token_range(vocab: int) -> np.ndarray:
+    """0..vocab-1 as int32, read-only and shared: rows that keep every token copy it."""
+    ids = np.arange(vocab, dtype=np.int32)
+    ids.flags.writeable = False
+    return ids
 
 
 def row_chunks(rows: np.ndarray, vocab: int):
@@ -48,7 +58,7 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
     sums (~2e-8 relative on 128k float32 terms) and, unlike BLAS, never start threads.
     """
     vocab = z.shape[1]
-    every_id = np.arange(vocab, dtype=np.int32)
+    every_id = token_range(vocab)
 
     def write(views):
         entropy = np.empty(len(rows))

@@ -10,6 +10,18 @@ from .result import ProcessedBatch
 BLOCK = 1024
 
 
+def block_sums(probs: np.ndarray) -> np.ndarray:
+    """float64 sums of consecutive blocks of BLOCK values (the last block may be shorter).
+
+    A 2-D view reduced along its rows casts in small buffers, never copying the whole row.
+    """
+    full = len(probs) // BLOCK
+    sums = probs[:full * BLOCK].reshape(full, BLOCK).sum(axis=1, dtype=np.float64)
+    if len(probs) > full * BLOCK:
+        sums = np.append(sums, probs[full * BLOCK:].sum(dtype=np.float64))
+    return sums
+
+
 def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Positions in `probs` (one row's kept tokens) of the draws for `uniforms`.
 
@@ -18,7 +30,7 @@ def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     made at once or on other rows.
     """
     starts = np.arange(0, len(probs), BLOCK)
-    block_cum = np.cumsum(np.add.reduceat(probs, starts, dtype=np.float64))
+    block_cum = np.cumsum(block_sums(probs))
     targets = uniforms * block_cum[-1]
     block = np.minimum(np.searchsorted(block_cum, targets, side="right"), len(starts) - 1)
     base = np.where(block > 0, block_cum[block - 1], 0.0)

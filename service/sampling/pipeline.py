@@ -8,7 +8,7 @@ from . import dense, stages, window
 from .adjust import Adjustments, compute_adjustments
 from .assemble import BatchBuilder
 from .logits import as_logits, row_maxima
-from .nucleus import nucleus_segment
+from .nucleus import nucleus_cuts, nucleus_writer
 from .params import SamplingLimits, SamplingParams, resolve_params
 from .presets import ADJUSTMENT_STAGES
 from .result import ProcessedBatch
@@ -137,11 +137,17 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
         thr = window.nucleus_thresholds(sub, step, nucleus, t_before, resolved.top_p, total)
         alone = window.only_stage("top_p", resolved, z.shape[1])[nucleus]
         if alone.any():
-            segment, failed = nucleus_segment(z, nucleus[alone], thr[alone], t_before,
-                                              resolved.temperature, resolved.top_p, adjustments)
-            if segment is not None:
-                builder.add(segment)
-            left.append(failed)
+            mass, ref = total[0][alone], total[1][alone]
+            cuts = nucleus_cuts(z, nucleus[alone], thr[alone], t_before, resolved.top_p,
+                                adjustments, (mass, ref))
+            found = np.isfinite(cuts)
+            left.append(nucleus[alone][~found])
+            if found.any():
+                exact = nucleus[alone][found]
+                top = ref[found] * t_before[exact]
+                counts, writer = nucleus_writer(z, exact, cuts[found], resolved.temperature,
+                                                adjustments, top)
+                builder.reserve(exact, counts, writer)
         rest = ~alone
         left.append(_window_pass(
             z, nucleus[rest], thr[rest], run, adjustments, builder, rules,

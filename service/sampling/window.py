@@ -235,7 +235,8 @@ def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarr
     tokens whose masses differ by ~1e-6 of the total, so float32 would blur it.
     """
     vocab = z.shape[1]
-    buffer = np.empty(vocab)
+    block = min(vocab, 1 << 14)  # float64 work in cache-sized pieces, not a row-sized copy
+    buffer = np.empty(block)
     mass, ref = np.empty(len(rows)), np.empty(len(rows))
     with np.errstate(all="ignore"):  # NaN / +inf rows get a NaN mass; validation is elsewhere
         for i, row in enumerate(rows.tolist()):
@@ -247,10 +248,13 @@ def row_total_mass(z, rows, t_before, adjustments) -> tuple[np.ndarray, np.ndarr
                 raw = z[row, adjustments.cols[lo:hi]].astype(np.float64)
                 new = adjustments.values[lo:hi]
                 top = max(top, float(new.max(initial=-np.inf)))
-            np.subtract(z[row], top, out=buffer)
-            np.multiply(buffer, inverse_t, out=buffer)
-            np.exp(buffer, out=buffer)
-            total = float(np.einsum('i->', buffer))
+            total = 0.0
+            for start in range(0, vocab, block):
+                piece = buffer[:min(block, vocab - start)]
+                np.subtract(z[row, start:start + block], top, out=piece)
+                np.multiply(piece, inverse_t, out=piece)
+                np.exp(piece, out=piece)
+                total += float(np.einsum('i->', piece))
             total += np.exp((new - top) * inverse_t).sum() - np.exp((raw - top) * inverse_t).sum()
             mass[i], ref[i] = total, top * inverse_t
     return mass, ref

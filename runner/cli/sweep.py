@@ -55,7 +55,7 @@ def sweep(source, preset, samples, seed, name, memory_mb, engine, resume, db_url
     """Sweep sampling parameters over a logits source and store per-cell statistics."""
     sessions = open_sessions(db_url)
     if resume is not None:
-        given = [k for k, v in grid_options.items() if v is not None]
+        given = ["--" + k.replace("_", "-") for k, v in grid_options.items() if v is not None]
         if given:
             raise click.UsageError(f"--resume reuses the run's grid; drop {', '.join(given)}")
         run_id = resume

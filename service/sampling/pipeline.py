@@ -131,27 +131,22 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
     """
     is_top_p = first[rows] == "top_p"
     left = [rows[:0]]
-    if is_top_p.any():
-        nucleus = rows[is_top_p]
-        total = window.row_total_mass(z, nucleus, t_before, adjustments)
-        thr = window.nucleus_thresholds(sub, step, nucleus, t_before, resolved.top_p, total)
-        alone = window.only_stage("top_p", resolved, z.shape[1])[nucleus]
-        if alone.any():
-            mass, ref = total[0][alone], total[1][alone]
-            cuts = nucleus_cuts(z, nucleus[alone], thr[alone], t_before, resolved.top_p,
-                                adjustments, (mass, ref))
-            found = np.isfinite(cuts)
-            left.append(nucleus[alone][~found])
-            if found.any():
-                exact = nucleus[alone][found]
-                top = ref[found] * t_before[exact]
-                counts, writer = nucleus_writer(z, exact, cuts[found], resolved.temperature,
-                                                adjustments, top)
-                builder.reserve(exact, counts, writer)
-        rest = ~alone
-        left.append(_window_pass(
-            z, nucleus[rest], thr[rest], run, adjustments, builder, rules,
-            share=window.EXACT_TOTAL_SHARE, total=(total[0][rest], total[1][rest])))
+    alone = is_top_p & window.only_stage("top_p", resolved, z.shape[1])[rows]
+    if alone.any():
+        nucleus = rows[alone]
+        cuts = nucleus_cuts(z, nucleus, t_before, resolved.top_p, adjustments)
+        found = np.isfinite(cuts)
+        left.append(nucleus[~found])
+        if found.any():
+            counts, writer = nucleus_writer(z, nucleus[found], cuts[found],
+                                            resolved.temperature, adjustments)
+            builder.reserve(nucleus[found], counts, writer)
+    shared = rows[is_top_p & ~alone]
+    if shared.size:
+        total = window.row_total_mass(z, shared, t_before, adjustments)
+        thr = window.nucleus_thresholds(sub, step, shared, t_before, resolved.top_p, total)
+        left.append(_window_pass(z, shared, thr, run, adjustments, builder, rules,
+                                 share=window.EXACT_TOTAL_SHARE, total=total))
     others = rows[~is_top_p]
     if others.size:
         wide = window.wide_thresholds(top_low, t_before, vocab=z.shape[1])

@@ -23,7 +23,7 @@ def bench(batches, vocab, repeats, no_transformers, markdown):
     Zipf-like logits; print medians, speed-ups and the core's peak memory."""
     from runner.bench.suite import run_suite, summary
 
-    console = Console()
+    console = Console(width=None if Console().is_terminal else 160)
     if not no_transformers:
         try:
             import torch  # noqa: F401

@@ -7,8 +7,34 @@ import numpy as np
 from .result import ProcessedBatch
 from .trace import Segment
 
-# writer(views) fills the reserved rows: views[i] = (token_ids, probs) slices of row rows[i].
-Writer = Callable[[list[tuple[np.ndarray, np.ndarray]]], np.ndarray]
+
+class Reserved:
+    """Where a reservation's rows live in the final arrays."""
+
+    def __init__(self, rows, indptr, token_ids, probs):
+        self.rows, self.indptr = rows, indptr
+        self.token_ids, self.probs = token_ids, probs
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(token_ids, probs) slices of the reservation's i-th row."""
+        lo, hi = self.indptr[self.rows[i]], self.indptr[self.rows[i] + 1]
+        return self.token_ids[lo:hi], self.probs[lo:hi]
+
+    def block(self, i: int, j: int, width: int):
+        """(token_ids, probs) as (j - i, width) views when rows i..j-1 are consecutive batch
+        rows of exactly `width` tokens each (then they are adjacent in the arrays), else None.
+        """
+        first, last = self.rows[i], self.rows[j - 1]
+        if last - first != j - i - 1 or self.indptr[last + 1] - self.indptr[first] != (
+                j - i) * width or np.any(np.diff(self.indptr[first:last + 2]) != width):
+            return None
+        lo, hi = self.indptr[first], self.indptr[last + 1]
+        return (self.token_ids[lo:hi].reshape(j - i, width),
+                self.probs[lo:hi].reshape(j - i, width))
+
+
+# writer(reserved) fills the reserved rows and returns their entropies.
+Writer = Callable[[Reserved], np.ndarray]
 
 
 class BatchBuilder:
@@ -52,11 +78,7 @@ class BatchBuilder:
             token_ids[target] = segment.token_ids
             probs[target] = segment.probs
         for rows, writer in self.reservations:
-            views = [
-                (token_ids[indptr[r]:indptr[r + 1]], probs[indptr[r]:indptr[r + 1]])
-                for r in rows.tolist()
-            ]
-            self.entropy[rows] = writer(views)
+            self.entropy[rows] = writer(Reserved(rows, indptr, token_ids, probs))
         return ProcessedBatch(
             self.vocab, indptr, token_ids, probs, self.entropy, seeds, self.trace
         )

@@ -60,7 +60,7 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
     vocab = z.shape[1]
     every_id = token_range(vocab)
 
-    def write(views):
+    def write(reserved):
         entropy = np.empty(len(rows))
         done = 0
         buffer = np.empty((min(len(rows), max(1, DENSE_CHUNK // vocab)), vocab), dtype=z.dtype)
@@ -82,23 +82,24 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
             if partial.any():
                 # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
                 np.maximum(x, np.finfo(x.dtype).min, out=x)
-            direct = len(chunk) == 1 and not partial[0] and z.dtype == np.float32
-            weights = views[done][1][None, :] if direct else np.empty_like(x)
+            block = None if partial.any() else reserved.block(span.start, span.stop, vocab)
+            direct = block is not None and z.dtype == np.float32
+            weights = block[1] if direct else np.empty_like(x)
             np.exp(x, out=weights)
-            for j in range(len(chunk)):
-                total = float(np.einsum('i->', weights[j]))
-                weighted = float(np.einsum('i,i->', weights[j], x[j]))
-                entropy[done + j] = max(np.log(total) - weighted / total, 0.0)
-                weights[j] *= weights.dtype.type(1.0 / total)
-                ids, probs = views[done + j]
-                if partial[j]:
-                    kept = np.flatnonzero(z[chunk[j]] > -np.inf)
+            total = np.einsum("ij->i", weights).astype(np.float64)
+            weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
+            entropy[span] = np.maximum(np.log(total) - weighted / total, 0.0)
+            weights *= (1.0 / total).astype(weights.dtype)[:, None]
+            if block is not None:
+                block[0][:] = every_id
+                if not direct:
+                    block[1][:] = weights
+            else:
+                for j, row in enumerate(chunk.tolist()):
+                    ids, probs = reserved.row(done + j)
+                    kept = np.flatnonzero(z[row] > -np.inf) if partial[j] else every_id
                     ids[:] = kept
-                    probs[:] = weights[j, kept]
-                else:
-                    ids[:] = every_id
-                    if not direct:
-                        probs[:] = weights[j]
+                    probs[:] = weights[j, kept] if partial[j] else weights[j]
             done += len(chunk)
         return entropy
 

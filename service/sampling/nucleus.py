@@ -65,7 +65,7 @@ def nucleus_writer(z, rows, cuts, temperature, adjustments):
     counts = np.array([np.count_nonzero(_adjusted_row(z, row, adjustments)[0] >= cut)
                        for row, cut in zip(rows.tolist(), cuts.tolist(), strict=True)])
 
-    def write(views):
+    def write(reserved):
         entropy = np.empty(len(rows))
         for i, (row, cut) in enumerate(zip(rows.tolist(), cuts.tolist(), strict=True)):
             values, _ = _adjusted_row(z, row, adjustments)
@@ -78,8 +78,9 @@ def nucleus_writer(z, rows, cuts, temperature, adjustments):
             norm = float(np.einsum("i->", mass))
             entropy[i] = max(np.log(norm) - float(np.einsum("i,i->", mass, shifted)) / norm, 0.0)
             mass /= norm
-            views[i][0][:] = ids
-            views[i][1][:] = mass
+            out_ids, out_probs = reserved.row(i)
+            out_ids[:] = ids
+            out_probs[:] = mass
         return entropy
 
     return counts, write

@@ -172,7 +172,12 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
     builder = BatchBuilder(batch, vocab)
     first, t_before = window.first_truncation(resolved, vocab)
 
-    staged = np.ones(batch, bool) if trace else np.isin(first, ("typical_p", "xtc"))
+    if trace:
+        staged = np.ones(batch, bool)
+    elif vocab <= window.SMALL_VOCAB:
+        staged = first != ""
+    else:
+        staged = (first == "typical_p") | (first == "xtc")
     untruncated = (first == "") & ~staged
     pending = ~(staged | untruncated)
     if pending.any():

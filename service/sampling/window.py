@@ -12,6 +12,9 @@ import numpy as np
 from .adjust import sorted_unique
 from .params import SamplingParams
 
+# Below this vocabulary size a full sort per row costs less than estimating a window, so
+# every truncated row takes the whole-vocabulary path.
+SMALL_VOCAB = 4096
 # Rows whose window would hold more than this share of the vocabulary go dense directly.
 MAX_WINDOW_SHARE = 0.25
 # Top-p rows whose whole-row mass has been summed may use windows up to this share.

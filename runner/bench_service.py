@@ -51,6 +51,16 @@ def _client(port: int, path: str, body: bytes, seconds: float, out: "mp.Queue") 
     out.put((done, failed))
 
 
+def worker_cpu_seconds(server_pid: int) -> float:
+    """CPU time (user + system) used so far by the server's worker processes (Linux /proc)."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(port: int, path: str, body: bytes, clients: int, seconds: float) -> float:
     """Requests per second of `clients` closed-loop processes over `seconds`."""
     ctx = mp.get_context("spawn")
@@ -107,10 +117,16 @@ def main() -> None:
         for _ in range(20):  # warm both endpoints in every worker
             _post(port, "/echo", body, "application/json")
             _post(port, "/sample", body, "application/json")
-        echo, samp = [], []
+        rates: dict[str, list[float]] = {"echo": [], "sample": []}
+        cpu: dict[str, list[float]] = {"echo": [], "sample": []}  # worker CPU ms per request
         for _ in range(args.rounds):
-            echo.append(throughput(port, "/echo", body, args.clients, args.seconds))
-            samp.append(throughput(port, "/sample", body, args.clients, args.seconds))
+            for name in ("echo", "sample"):
+                before = worker_cpu_seconds(server.pid)
+                rate = throughput(port, f"/{name}", body, args.clients, args.seconds)
+                used = worker_cpu_seconds(server.pid) - before
+                rates[name].append(rate)
+                cpu[name].append(used * 1000 / (rate * args.seconds))
+        echo, samp = rates["echo"], rates["sample"]
         # Where a V=1000 request's server time goes: /echo, /sample and the bare core call.
         small = {"echo": [], "sample": [], "core": []}
         row = np.asarray(json.loads(body)["logits"])
@@ -122,7 +138,7 @@ def main() -> None:
             sample(row, seed=1)
             small["core"].append((time.perf_counter() - start) * 1000)
         # Alternate HTTP requests and bare core calls so both see the same machine load.
-        server_ms, client_ms, core_ms = [], [], []
+        server_ms, client_ms, core_ms, echo_ms = [], [], [], []
         raw = big.tobytes()
         view = np.frombuffer(raw, dtype="<f4").reshape(1, -1)
         for _ in range(args.requests):
@@ -135,6 +151,8 @@ def main() -> None:
             start = time.perf_counter()
             sample(view, seed=1)
             core_ms.append((time.perf_counter() - start) * 1000)
+            _, headers, _ = _post(port, "/echo", raw, "application/octet-stream")
+            echo_ms.append(float(headers["Server-Timing"].split("dur=")[1]))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -144,11 +162,15 @@ def main() -> None:
           f"| /echo, V=1000 JSON body (req/s, median of {args.rounds}) | {e:.0f} |\n"
           f"| /sample, V=1000 JSON (req/s, median of {args.rounds}) | {s:.0f} |\n"
           f"| /sample / /echo | {s / e:.2f} (target >= 0.80) |\n"
+          f"| V=1000 worker CPU per request, median ms: /echo, /sample | "
+          f"{statistics.median(cpu['echo']):.3f} / {statistics.median(cpu['sample']):.3f} |\n"
           f"| V=1000 server-side median ms: /echo, /sample, bare core | "
           f"{' / '.join(f'{statistics.median(v):.3f}' for v in small.values())} |\n"
           f"| bare core `sample`, V=128256 B=1 float32 (median ms) | {core:.3f} |\n"
           f"| /sample octet-stream, same logits, server-side (median ms) | {srv:.3f} |\n"
           f"| server-side / core | {srv / core:.2f} (target <= 2) |\n"
+          f"| /echo of the same 513 KB body, server-side (median ms: reading it) | "
+          f"{statistics.median(echo_ms):.3f} |\n"
           f"| same request, client round trip (median ms) | "
           f"{statistics.median(client_ms):.3f} |\n"
           f"\nrounds: echo {[round(x) for x in echo]}, sample {[round(x) for x in samp]}; "

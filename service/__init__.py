@@ -2,7 +2,10 @@
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the core never needs Flask: import it only inside create_app
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -13,7 +16,7 @@ def _resolve(spec: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Any:
+def create_app(config: Mapping[str, Any] | None = None) -> "Flask":
     """Build the app: config (defaults < LOGITLAB_* env < `config`), Api, init_apps, blueprints."""
     from flask import Flask
     from flask_smorest import Blueprint as ApiBlueprint

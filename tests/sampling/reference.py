@@ -140,7 +140,7 @@ def counted_context(params: dict, preset: str) -> list[int]:
     if last_n is None:
         last_n = 64 if preset == "llama.cpp" else None
     if last_n is not None:
-        context = context[len(context) - last_n :] if last_n > 0 else []
+        context = context[max(0, len(context) - last_n) :] if last_n > 0 else []
     return context
 
 

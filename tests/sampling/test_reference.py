@@ -145,3 +145,14 @@ def test_trace_removed_mass_and_kept():
     p_t = ref.softmax(x / 2.0)
     assert by_stage["top_k"]["removed_mass"] == pytest.approx(1 - p_t[0], rel=1e-12)
     assert by_stage["top_k"]["entropy"] == 0.0
+
+
+def test_penalty_last_n_longer_than_context_counts_everything():
+    x = np.zeros(3)
+    ctx = [0, 1, 1]
+    full, _ = ref.reference_process(x, context=ctx, frequency_penalty=0.5)
+    for last_n in (3, 4, 100):
+        q, _ = ref.reference_process(x, context=ctx, frequency_penalty=0.5, penalty_last_n=last_n)
+        np.testing.assert_array_equal(q, full)
+    q, _ = ref.reference_process(x, context=ctx, frequency_penalty=0.5, penalty_last_n=2)
+    np.testing.assert_allclose(math.log(q[0] / q[1]), 1.0, rtol=1e-12)  # only the two 1s count

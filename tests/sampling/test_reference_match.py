@@ -282,6 +282,19 @@ def test_per_row_parameters_match_reference():
     check_against_reference(logits, **params)
 
 
+def test_penalty_last_n_per_row_and_longer_than_context():
+    logits = family_batch(seed=15)
+    ctx = [int(t) for t in np.arange(90) % 11]
+    params = {
+        "context": ctx,
+        "frequency_penalty": 0.4,
+        "repetition_penalty": 1.3,
+        "penalty_last_n": [1, 10, 64, 89, 90, 500],
+    }
+    check_against_reference(logits, **params)
+    check_against_reference(logits, preset="llama.cpp", context=ctx, presence_penalty=1.0)
+
+
 def test_per_row_parameters_llama_cpp():
     logits = family_batch(seed=4)
     params = {

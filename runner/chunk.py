@@ -1,4 +1,4 @@
-"""Compute the statistics of a chunk of cells in one vectorized pass through the core."""
+"""The core engine: a chunk of cells as one batch of (cell, row) pairs through the core."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 
 from runner.grid import CellParams
+from runner.prefix_stats import inverse_cdf
 from runner.rowcontext import RowContext
 from runner.stats.empirical import pooled_counts, row_counts
 from runner.stats.exact import exact_row_stats, renormalize
-from service.sampling import draw, process
+from service.sampling import process
 from service.sampling.result import ProcessedBatch
 
 
@@ -25,9 +26,34 @@ def padded_ids(batch: ProcessedBatch, start: int, stop: int) -> tuple[np.ndarray
     return ids, kept
 
 
-def _exact(ctx: RowContext, batch: ProcessedBatch, cell: CellParams, start: int,
+def process_chunk(ctx: RowContext, cells: list[CellParams], preset: str,
+                  contexts: list[list[int]] | None) -> ProcessedBatch:
+    """The kept sets of all (cell, source row) pairs, cell-major, from one core call."""
+    rows = ctx.logits.shape[0]
+    per_row = {name: np.repeat([getattr(c, name) for c in cells], rows)
+               for name in CellParams._fields}
+    kwargs: dict[str, Any] = {"preset": preset, **per_row}
+    if contexts is not None:
+        kwargs["context"] = contexts * len(cells)
+    return process(np.tile(ctx.logits, (len(cells), 1)), **kwargs)
+
+
+def sorted_positions(ctx: RowContext, ids: np.ndarray, kept: np.ndarray, cell: CellParams,
+                     uniforms: np.ndarray) -> np.ndarray:
+    """(rows, N) draws as ranks in sorted order (descending x / T, then id), as the prefix
+    engine draws them: the same weights exp(z - z_0), the same cumulative sums."""
+    if cell.temperature == 0:
+        return np.zeros(uniforms.shape, dtype=np.int64)
+    scaled = ctx.scaled_at(ids, cell.temperature, cell.repetition_penalty)
+    scaled[np.arange(ids.shape[1])[None, :] >= kept[:, None]] = -np.inf
+    order = np.lexsort((ids, -scaled), axis=1)
+    ordered = np.take_along_axis(scaled, order, axis=1)
+    cumulative = np.cumsum(np.exp(ordered - ordered[:, :1]), axis=1)
+    return inverse_cdf(cumulative, kept[None, :], uniforms)[0]
+
+
+def _exact(ctx: RowContext, ids: np.ndarray, kept: np.ndarray, cell: CellParams,
            samples: int) -> dict[str, float]:
-    ids, kept = padded_ids(batch, start, start + ctx.logits.shape[0])
     tempered = ctx.tempered_logprob_at(ids, kept, cell.temperature, cell.repetition_penalty)
     tempered = np.where(np.arange(ids.shape[1])[None, :] < kept[:, None], tempered, -np.inf)
     # q in float64 from the logits: truncation stages only choose the kept set, so q is the
@@ -39,31 +65,15 @@ def _exact(ctx: RowContext, batch: ProcessedBatch, cell: CellParams, start: int,
     return means
 
 
-def draw_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams], preset: str,
-               contexts: list[list[int]] | None) -> tuple[ProcessedBatch, np.ndarray]:
-    """Process and draw all (cell, source row) pairs in one batch, cell-major."""
-    rows = uniforms.shape[0]
-    per_row = {name: np.repeat([getattr(c, name) for c in cells], rows)
-               for name in CellParams._fields}
-    kwargs: dict[str, Any] = {"preset": preset, **per_row}
-    if contexts is not None:
-        kwargs["context"] = contexts * len(cells)
-    batch = process(np.tile(ctx.logits, (len(cells), 1)), **kwargs)
-    # Common random numbers: every cell reuses the same (rows, N) uniforms of its source rows.
-    tokens, _ = draw(batch, np.tile(uniforms, (len(cells), 1)))
-    return batch, tokens
-
-
 def compute_chunk(ctx: RowContext, uniforms: np.ndarray, cells: list[CellParams],
                   preset: str, contexts: list[list[int]] | None) -> list[dict[str, Any]]:
-    """Every cell's statistics from one vectorized pass over the chunk."""
+    """Every cell's statistics: kept sets from one core batch, then per-cell row blocks."""
     rows, samples = uniforms.shape
-    batch, tokens = draw_chunk(ctx, uniforms, cells, preset, contexts)
-    counts = row_counts(tokens)
+    batch = process_chunk(ctx, cells, preset, contexts)
     results = []
     for index, cell in enumerate(cells):
-        start = index * rows
-        cell_counts = {key: value[start : start + rows] for key, value in counts.items()}
-        results.append(_exact(ctx, batch, cell, start, samples)
-                       | pooled_counts(cell_counts, samples))
+        ids, kept = padded_ids(batch, index * rows, (index + 1) * rows)
+        positions = sorted_positions(ctx, ids, kept, cell, uniforms)
+        results.append(_exact(ctx, ids, kept, cell, samples)
+                       | pooled_counts(row_counts(positions), samples))
     return results

@@ -56,23 +56,31 @@ def exact_stats(rows: SortedRows, temperature: float, kept: np.ndarray,
     }
 
 
-def draw_positions(rows: SortedRows, temperature: float, kept: np.ndarray,
-                   uniforms: np.ndarray) -> np.ndarray:
-    """(cells, rows, N) sorted positions: inverse CDF over each kept prefix, shared uniforms."""
-    cells, samples = kept.shape[0], uniforms.shape[1]
-    out = np.zeros((cells, rows.n_rows, samples), dtype=np.int64)
-    if temperature == 0:
-        return out
-    t = rows.at(temperature)
+def inverse_cdf(cumulative: np.ndarray, kept: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """(cells, rows, N) first positions whose cumulative weight exceeds u times the kept mass.
+
+    cumulative: (rows, width) running sums of each row's weights in sorted order; kept:
+    (cells, rows) prefix lengths; uniforms: (rows, N), shared by every cell (CRN).
+    """
+    cells = kept.shape[0]
+    out = np.empty((cells, *uniforms.shape), dtype=np.int64)
     # Sorted needles let each binary search start where the previous one ended.
     order = np.argsort(uniforms, axis=1)
     ascending = np.take_along_axis(uniforms, order, axis=1)
-    for row in range(rows.n_rows):
-        mass = t.cum[row, kept[:, row] - 1]
+    for row in range(uniforms.shape[0]):
+        mass = cumulative[row, kept[:, row] - 1]
         targets = ascending[row][None, :] * mass[:, None]
-        found = np.searchsorted(t.cum[row], targets.ravel(), side="right").reshape(cells, -1)
-        out[:, row, order[row]] = np.minimum(found, kept[:, row, None] - 1)
+        found = np.searchsorted(cumulative[row], targets.ravel(), side="right")
+        out[:, row, order[row]] = np.minimum(found.reshape(cells, -1), kept[:, row, None] - 1)
     return out
+
+
+def draw_positions(rows: SortedRows, temperature: float, kept: np.ndarray,
+                   uniforms: np.ndarray) -> np.ndarray:
+    """(cells, rows, N) sorted positions drawn by inverse CDF over each kept prefix."""
+    if temperature == 0:
+        return np.zeros((kept.shape[0], *uniforms.shape), dtype=np.int64)
+    return inverse_cdf(rows.at(temperature).cum, kept, uniforms)
 
 
 def compute_prefix_chunk(rows: SortedRows, uniforms: np.ndarray, cells: list[CellParams],

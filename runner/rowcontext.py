@@ -47,14 +47,19 @@ class RowContext:
         """ln softmax(raw logits) at (rows, K) token ids."""
         return np.take_along_axis(self.logits, ids, axis=1) - self.raw_lse[:, None]
 
+    def scaled_at(self, ids: np.ndarray, temperature: float, penalty: float) -> np.ndarray:
+        """Adjusted logits / T at (rows, K) ids, for T > 0 (the core's x / T, in float64)."""
+        values = np.take_along_axis(self.logits, ids, axis=1).astype(np.float64)
+        if penalty != 1.0 and self.in_context is not None:
+            counted = np.take_along_axis(self.in_context, ids, axis=1)
+            values = np.where(counted, _penalize(values, penalty), values)
+        return values / temperature if temperature != 1.0 else values
+
     def tempered_logprob_at(self, ids: np.ndarray, kept: np.ndarray, temperature: float,
                             penalty: float) -> np.ndarray:
         """ln softmax(adjusted / T) at (rows, K) ids; T = 0 is one-hot on the kept argmax."""
         if temperature == 0:
             # Greedy keeps exactly the argmax, which holds all of the tempered limit's mass.
             return np.where(np.arange(ids.shape[1])[None, :] < kept[:, None], 0.0, -np.inf)
-        values = np.take_along_axis(self.logits, ids, axis=1).astype(np.float64)
-        if penalty != 1.0 and self.in_context is not None:
-            counted = np.take_along_axis(self.in_context, ids, axis=1)
-            values = np.where(counted, _penalize(values, penalty), values)
-        return values / temperature - self.tempered_lse(temperature, penalty)[:, None]
+        scaled = self.scaled_at(ids, temperature, penalty)
+        return scaled - self.tempered_lse(temperature, penalty)[:, None]

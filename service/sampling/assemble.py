@@ -11,9 +11,14 @@ from .trace import Segment
 class Reserved:
     """Where a reservation's rows live in the final arrays."""
 
-    def __init__(self, rows, indptr, token_ids, probs):
+    def __init__(self, rows, indptr, token_ids, probs, whole):
         self.rows, self.indptr = rows, indptr
         self.token_ids, self.probs = token_ids, probs
+        self.whole = whole
+
+    def mark_whole(self, i: int, j: int) -> None:
+        """Rows i..j-1 keep every token: their ids (0..V-1) need not be written."""
+        self.whole[self.rows[i:j]] = True
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(token_ids, probs) slices of the reservation's i-th row."""
@@ -77,8 +82,9 @@ class BatchBuilder:
             target = np.arange(len(segment.token_ids)) + offsets
             token_ids[target] = segment.token_ids
             probs[target] = segment.probs
+        whole = np.zeros(self.batch, dtype=bool)
         for rows, writer in self.reservations:
-            self.entropy[rows] = writer(Reserved(rows, indptr, token_ids, probs))
+            self.entropy[rows] = writer(Reserved(rows, indptr, token_ids, probs, whole))
         return ProcessedBatch(
-            self.vocab, indptr, token_ids, probs, self.entropy, seeds, self.trace
+            self.vocab, indptr, token_ids, probs, self.entropy, seeds, self.trace, whole
         )

@@ -91,7 +91,7 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
             entropy[span] = np.maximum(np.log(total) - weighted / total, 0.0)
             weights *= (1.0 / total).astype(weights.dtype)[:, None]
             if block is not None:
-                block[0][:] = every_id
+                reserved.mark_whole(span.start, span.stop)
                 if not direct:
                     block[1][:] = weights
             else:

@@ -85,7 +85,7 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     for row in np.flatnonzero(kept > BLOCK).tolist():
         lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
         positions[row] = lo + draw_row(batch.probs[lo:hi], uniforms[row])
-    tokens = batch.token_ids[positions].astype(np.int64)
+    tokens = batch.ids_at(positions)
     chosen = batch.probs[positions]
     with np.errstate(divide="ignore"):
         return tokens, np.log(chosen.astype(np.float64))

@@ -5,21 +5,38 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass
 class ProcessedBatch:
     """Each row's processed distribution q over its kept tokens, in token-id order.
 
     Row b's kept tokens are `token_ids[indptr[b]:indptr[b+1]]` with probabilities
     `probs[indptr[b]:indptr[b+1]]` (float32; `entropy` is computed in float64 before rounding).
+
+    Rows that keep the whole vocabulary (`whole`) have ids 0..V-1 by definition; they are
+    written into `token_ids` only when someone reads it, and draws never need them.
     """
 
-    vocab: int
-    indptr: np.ndarray
-    token_ids: np.ndarray
-    probs: np.ndarray
-    entropy: np.ndarray
-    seeds: np.ndarray
-    trace: list[list[dict]] | None = None
+    def __init__(self, vocab, indptr, token_ids, probs, entropy, seeds, trace=None, whole=None):
+        self.vocab, self.indptr, self.probs = vocab, indptr, probs
+        self.entropy, self.seeds, self.trace = entropy, seeds, trace
+        self._token_ids = token_ids
+        self._whole = whole if whole is not None and whole.any() else None
+
+    @property
+    def token_ids(self) -> np.ndarray:
+        if self._whole is not None:
+            every = np.arange(self.vocab, dtype=self._token_ids.dtype)
+            for b in np.flatnonzero(self._whole).tolist():
+                self._token_ids[self.indptr[b]:self.indptr[b + 1]] = every
+            self._whole = None
+        return self._token_ids
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        """Token ids at flat positions of the CSR arrays, without materialising whole rows."""
+        if self._whole is None:
+            return self._token_ids[positions].astype(np.int64)
+        rows = np.searchsorted(self.indptr, positions, side="right") - 1
+        return np.where(self._whole[rows], positions - self.indptr[rows],
+                        self._token_ids[positions]).astype(np.int64)
 
     @property
     def batch(self) -> int:
@@ -47,10 +64,15 @@ class ProcessedBatch:
         ids = np.full((self.batch, k), -1, dtype=np.int64)
         logprobs = np.full((self.batch, k), -np.inf)
         for b in range(self.batch):
-            tokens, probs = self.row(b)
-            take = min(k, tokens.size)
-            best = np.argsort(-probs, kind="stable")[:take]
-            ids[b, :take] = tokens[best]
+            lo, hi = int(self.indptr[b]), int(self.indptr[b + 1])
+            probs = self.probs[lo:hi]
+            take = min(k, hi - lo)
+            if take < hi - lo:  # only the top k need ordering
+                top = np.argpartition(-probs, take - 1)[:take]
+                best = top[np.lexsort((top, -probs[top]))]
+            else:
+                best = np.argsort(-probs, kind="stable")
+            ids[b, :take] = self.ids_at(lo + best)
             with np.errstate(divide="ignore"):
                 logprobs[b, :take] = np.log(probs[best].astype(np.float64))
         return ids, logprobs

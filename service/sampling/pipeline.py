@@ -4,7 +4,7 @@ from functools import partial
 
 import numpy as np
 
-from . import dense, stages, window
+from . import dense, plan, stages, window
 from .adjust import Adjustments, compute_adjustments
 from .assemble import BatchBuilder
 from .logits import as_logits, row_maxima
@@ -131,7 +131,7 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
     """
     is_top_p = first[rows] == "top_p"
     left = [rows[:0]]
-    alone = is_top_p & window.only_stage("top_p", resolved, z.shape[1])[rows]
+    alone = is_top_p & plan.only_stage("top_p", resolved, z.shape[1])[rows]
     if alone.any():
         nucleus = rows[alone]
         cuts = nucleus_cuts(z, nucleus, t_before, resolved.top_p, adjustments)
@@ -144,12 +144,12 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
     shared = rows[is_top_p & ~alone]
     if shared.size:
         total = window.row_total_mass(z, shared, t_before, adjustments)
-        thr = window.nucleus_thresholds(sub, step, shared, t_before, resolved.top_p, total)
+        thr = plan.nucleus_thresholds(sub, step, shared, t_before, resolved.top_p, total)
         left.append(_window_pass(z, shared, thr, run, adjustments, builder, rules,
                                  share=window.EXACT_TOTAL_SHARE, total=total))
     others = rows[~is_top_p]
     if others.size:
-        wide = window.wide_thresholds(top_low, t_before, vocab=z.shape[1])
+        wide = plan.wide_thresholds(top_low, t_before, vocab=z.shape[1])
         left.append(_window_pass(z, others, wide[others], run, adjustments, builder, rules))
     return np.concatenate(left)
 
@@ -162,31 +162,31 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
     batch, vocab = z.shape
     resolved = resolve_params(batch, vocab, params, limits)
     seeds = resolve_seeds(seed, batch)
-    xtc_on = "xtc" in resolved.order and window.stage_active("xtc", resolved, vocab).any()
+    xtc_on = "xtc" in resolved.order and plan.stage_active("xtc", resolved, vocab).any()
     coins = xtc_coins(seeds) if xtc_on else np.ones(batch)
     adjustments = compute_adjustments(z, resolved)
-    sigma_rows = np.flatnonzero(window.stage_active("top_n_sigma", resolved, vocab))
+    sigma_rows = np.flatnonzero(plan.stage_active("top_n_sigma", resolved, vocab))
     sigma = _row_sigma(z, sigma_rows, adjustments)
     run = partial(run_stages, params=resolved, vocab=vocab, coins=coins, sigma=sigma,
                   adjustments=adjustments)
     builder = BatchBuilder(batch, vocab)
-    first, t_before = window.first_truncation(resolved, vocab)
+    first, t_before = plan.first_truncation(resolved, vocab)
 
     if trace:
         staged = np.ones(batch, bool)
-    elif vocab <= window.SMALL_VOCAB:
+    elif vocab <= plan.SMALL_VOCAB:
         staged = first != ""
     else:
         staged = (first == "typical_p") | (first == "xtc")
     untruncated = (first == "") & ~staged
     pending = ~(staged | untruncated)
     if pending.any():
-        sub, step = window.subsample(z, adjustments)
-        top_low = window.top_lower_bound(sub, adjustments)
+        sub, step = plan.subsample(z, adjustments)
+        top_low = plan.top_lower_bound(sub, adjustments)
         pending &= np.isfinite(top_low)  # NaN, +inf or fully masked samples: see dense path
-        thr = window.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma)
+        thr = plan.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma)
         rows = np.flatnonzero(pending)
-        rules = window.refine_rules(first, t_before, resolved)
+        rules = plan.refine_rules(first, t_before, resolved)
         rows = _window_pass(z, rows, thr[rows], run, adjustments, builder, rules)
         if rows.size:
             rows = _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma,

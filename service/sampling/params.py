@@ -59,6 +59,8 @@ class SamplingParams:
 
 
 def _is_number(value) -> bool:
+    if type(value) in (float, int):  # the common case, without the slower ABC check
+        return True
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
@@ -200,7 +202,10 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     rows = {}
     for name, (default, low, high, low_incl, high_incl, stage, off) in RANGES.items():
         value = params.get(name)
-        array = per_row(name, default if value is None else value, batch,
+        if value is None:  # defaults are valid and off: no checks needed
+            rows[name] = np.full(batch, default, dtype=np.int64 if name == "top_k" else None)
+            continue
+        array = per_row(name, value, batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
         if off is not None and stage not in order and np.any(array != off):
             raise InvalidParameterError(

@@ -17,6 +17,7 @@ class ProcessedBatch:
 
     def __init__(self, vocab, indptr, token_ids, probs, entropy, seeds, trace=None, whole=None):
         self.vocab, self.indptr, self.probs = vocab, indptr, probs
+        self.kept = np.diff(indptr)
         self.entropy, self.seeds, self.trace = entropy, seeds, trace
         self._token_ids = token_ids
         self._whole = whole if whole is not None and whole.any() else None
@@ -41,10 +42,6 @@ class ProcessedBatch:
     @property
     def batch(self) -> int:
         return len(self.indptr) - 1
-
-    @property
-    def kept(self) -> np.ndarray:
-        return np.diff(self.indptr)
 
     def row(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         """(token_ids, probs) of row b."""

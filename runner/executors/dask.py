@@ -1,0 +1,70 @@
+"""Dask distributed: chunks as tasks on a scheduler's workers, retried when a worker dies."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from runner.executors.base import Chunk, ChunkResult, Executor, ExecutorError
+from runner.executors.job import RunJob, compute_cells
+
+# Retries of a task that raised; a task whose worker died is re-run by the scheduler itself
+# (up to distributed.scheduler.allowed-failures deaths) without counting against these.
+TASK_RETRIES = 2
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as error:
+        raise ExecutorError("--executor dask needs Dask distributed: "
+                            "pip install 'logitlab[dask]'") from error
+    return distributed
+
+
+class DaskExecutor(Executor):
+    """A Client of `scheduler` (tcp://host:8786), else of a LocalCluster on loopback."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        distributed = _distributed()
+        self.cluster = None
+        try:
+            if scheduler is None:
+                self.cluster = distributed.LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                    processes=True, host="127.0.0.1", dashboard_address=None,
+                )
+                self.client = distributed.Client(self.cluster)
+            else:
+                self.client = distributed.Client(scheduler, timeout="30s")
+        except OSError as error:  # includes timeouts: name the scheduler, not a traceback
+            self.close()
+            raise ExecutorError(f"cannot reach Dask scheduler {scheduler}: {error}") from error
+        self._as_completed = distributed.as_completed
+
+    def map(self, job: RunJob, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        tag = uuid.uuid4().hex[:8]
+        futures = [
+            self.client.submit(compute_cells, job, list(chunk), key=f"logitlab-{tag}-{i}",
+                               retries=TASK_RETRIES, pure=False)
+            for i, chunk in enumerate(chunks)
+        ]
+        by_key = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
+        try:
+            for future, result in self._as_completed(futures, with_results=True):
+                yield by_key[future.key], result
+                future.release()
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None

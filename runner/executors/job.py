@@ -1,0 +1,60 @@
+"""A run's compute job: what any worker needs to turn a chunk of cells into statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from runner.chunk import compute_chunk
+from runner.crn import row_seeds
+from runner.grid import CellParams
+from runner.prefix import SortedRows
+from runner.prefix_stats import compute_prefix_chunk
+from runner.rowcontext import RowContext
+from runner.sources import Source, load_source
+from service.sampling import row_uniforms
+
+ChunkFunction = Callable[[np.ndarray, list[CellParams]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """The recorded fields a chunk's result depends on; small, hashable and picklable."""
+
+    source: str
+    engine: str
+    preset: str
+    seed: int
+    samples: int
+
+    @classmethod
+    def of(cls, run: Any) -> RunJob:
+        """The job of a stored Run (or anything with the same attributes)."""
+        return cls(run.source, run.engine, run.preset, int(run.seed), int(run.samples))
+
+
+def chunk_function(engine: str, preset: str, source: Source) -> ChunkFunction:
+    """The engine's chunk function: uniforms and cells in, one statistics dict per cell out."""
+    if engine == "prefix":
+        rows = SortedRows(source.logits)
+        return lambda uniforms, cells: compute_prefix_chunk(rows, uniforms, cells, preset)
+    ctx = RowContext(source, preset)
+    return lambda uniforms, cells: compute_chunk(ctx, uniforms, cells, preset, source.contexts)
+
+
+@lru_cache(maxsize=2)
+def _prepared(job: RunJob) -> tuple[ChunkFunction, np.ndarray]:
+    """Per process and job: the loaded source's chunk function and the run's uniforms."""
+    source = load_source(job.source)
+    uniforms = row_uniforms(row_seeds(job.seed, source.n_rows), job.samples)
+    return chunk_function(job.engine, job.preset, source), uniforms
+
+
+def compute_cells(job: RunJob, cells: list[CellParams]) -> list[dict[str, Any]]:
+    """Statistics of one chunk of cells, in the chunk's order; pure (no database access)."""
+    compute, uniforms = _prepared(job)
+    return compute(uniforms, [CellParams(*cell) for cell in cells])

@@ -28,7 +28,8 @@ MATCH_TOLERANCE = 1e-9
 
 
 def _run_or_404(run_id: int) -> Run:
-    run = get_session().get(Run, run_id)
+    # Ids beyond a 64-bit integer cannot exist (and SQLite cannot even bind them).
+    run = get_session().get(Run, run_id) if run_id < 2**63 else None
     if run is None:
         abort(404, message=f"run {run_id} not found")
     return run
@@ -63,6 +64,8 @@ def _filters(args: dict[str, Any]) -> list:
 @blp.route("/runs", methods=["GET"])
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, RunPageSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def list_runs(args: dict[str, Any]) -> dict[str, Any]:
     """Runs, newest first, with how many cells each has stored."""
     session = get_session()
@@ -75,6 +78,8 @@ def list_runs(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/runs/<int:run_id>", methods=["GET"])
 @blp.response(200, RunSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
 def show_run(run_id: int) -> dict[str, Any]:
     """One run: source, grid, seed, conventions, status and progress."""
     return _with_progress(_run_or_404(run_id))
@@ -83,6 +88,9 @@ def show_run(run_id: int) -> dict[str, Any]:
 @blp.route("/runs/<int:run_id>/cells", methods=["GET"])
 @blp.arguments(CellsArgsSchema, location="query")
 @blp.response(200, CellPageSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def list_cells(args: dict[str, Any], run_id: int) -> dict[str, Any]:
     """A run's cells: equality filters on parameters, metric ranges, order_by, limit/offset."""
     _run_or_404(run_id)
@@ -100,6 +108,9 @@ def list_cells(args: dict[str, Any], run_id: int) -> dict[str, Any]:
 @blp.route("/runs/<int:run_id>/heatmap.png", methods=["GET"])
 @blp.arguments(HeatmapArgsSchema, location="query")
 @blp.response(200, content_type="image/png")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def heatmap(args: dict[str, Any], run_id: int) -> Response:
     """PNG heatmap of one metric over temperature x top_p (fix other swept knobs by query)."""
     run = _run_or_404(run_id)

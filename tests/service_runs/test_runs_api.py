@@ -70,6 +70,7 @@ def test_heatmap_png(api, database):
     ("path", "status", "field"),
     [
         ("/runs/999", 404, None),
+        ("/runs/367985433911529196461322403840/heatmap.png?metric=entropy", 404, None),
         ("/runs/999/cells", 404, None),
         ("/runs/999/heatmap.png?metric=entropy", 404, None),
         ("/runs/{id}/heatmap.png?metric=nope", 422, "metric"),

@@ -1,0 +1,46 @@
+"""Property-based tests of the /runs operations from /openapi.json: no 5xx, schema conformance."""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from runner.grid import build_grid
+from runner.sweep import SweepSpec, create, execute
+from service import create_app
+from service.db import open_database
+
+pytestmark = pytest.mark.slow
+
+_FOLDER = tempfile.TemporaryDirectory()  # lives as long as the module
+URL = f"sqlite:///{Path(_FOLDER.name) / 'runs.db'}"
+_engine, _sessions = open_database(URL)
+execute(_sessions, create(_sessions, SweepSpec(
+    "zipf:V=100,rows=2", build_grid({"temperature": "0.5,1", "top_p": "0.5,1"}), 8, 1)))
+_engine.dispose()
+
+app = create_app({"TESTING": True, "DATABASE_URL": URL})
+schema = schemathesis.openapi.from_wsgi("/openapi.json", app).include(path_regex=r"^/runs")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+
+
+def test_the_schema_covers_the_endpoints():
+    paths = {result.ok().path for result in schema.get_all_operations()}
+    assert paths == {"/runs", "/runs/{run_id}", "/runs/{run_id}/cells",
+                     "/runs/{run_id}/heatmap.png"}
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_api_conforms(case):
+    case.call_and_validate(checks=CHECKS)

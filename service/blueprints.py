@@ -17,4 +17,5 @@ BLUEPRINTS = [
     "service.docs.routes:blp",
     "service.bench.routes:blp",
     "service.runs.routes:blp",
+    "service.web.routes:bp",
 ]

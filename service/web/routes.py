@@ -1,0 +1,42 @@
+"""The `web` blueprint: GET / (playground) and HTML views of GET /runs and /runs/{id}."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from service.db.models import METRICS, PARAMETERS
+from service.sampling import PRESETS, STAGES
+from service.web.controls import knobs_json
+from service.web.negotiation import wants_html
+
+# A plain Flask blueprint: the pages are not part of the API, so not in /openapi.json.
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ui/static")
+
+# JSON endpoints of the runs blueprint that a browser's navigation gets as a page instead.
+PAGES = {"runs.list_runs": "web/runs.html", "runs.show_run": "web/run.html"}
+
+
+@bp.get("/")
+def playground() -> str:
+    """The playground: logits source, knobs, before/after chart, trace and samples."""
+    return render_template("web/playground.html", knobs=knobs_json(), stages=list(STAGES),
+                           presets={name: list(order) for name, order in PRESETS.items()})
+
+
+@bp.before_app_request
+def runs_pages() -> str | None:
+    """Answer GET /runs and /runs/{id} with the dashboard page when the client prefers HTML."""
+    template = PAGES.get(request.endpoint or "")
+    if template is None or not wants_html(request):
+        return None
+    return render_template(template, metrics=list(METRICS), parameters=list(PARAMETERS),
+                           run_id=(request.view_args or {}).get("run_id"))
+
+
+@bp.after_app_request
+def vary_on_accept(response: Response) -> Response:
+    """Caches must keep the page and the JSON of the same URL apart."""
+    if request.endpoint in PAGES:
+        response.vary.add("Accept")
+    return response

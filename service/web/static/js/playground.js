@@ -1,0 +1,151 @@
+// The playground page: form -> POST /sample (neutral and processed) -> chart, trace, samples.
+
+import { hasEndpoint, postSample } from './api.js';
+import { renderBars } from './barchart.js';
+import { fixed, tokenLabel } from './format.js';
+import { activeOrder, readParams } from './params.js';
+import { buildSource } from './sources.js';
+import { readState, writeState } from './state.js';
+import { html } from './svg.js';
+
+const config = JSON.parse(document.getElementById('config').textContent);
+const form = document.getElementById('controls');
+const $ = (id) => document.getElementById(id);
+let generation = 0;
+let inflight = null;
+let neutralCache = { key: null, result: null };
+
+function showError(message) {
+  const box = $('error');
+  box.hidden = !message;
+  box.textContent = message || '';
+}
+
+function syncPairs(target) {
+  if (target.type === 'range') form.elements[target.dataset.for].value = target.value;
+  else if (target.type === 'number') {
+    const range = document.getElementById(`${target.id}-range`);
+    if (range && target.value !== '') range.value = target.value;
+  }
+}
+
+function showSourcePanel() {
+  const kind = form.elements.source.value;
+  for (const panel of form.querySelectorAll('.source')) panel.hidden = panel.dataset.source !== kind;
+}
+
+function markOffOrder(params) {
+  const order = activeOrder(params, config.presets);
+  $('order-used').textContent = order.join(' → ');
+  for (const knob of form.querySelectorAll('.knob[data-stage]')) {
+    const off = !order.includes(knob.dataset.stage);
+    knob.classList.toggle('off', off);
+    knob.querySelector('.off-order').hidden = !off;
+  }
+}
+
+function renderTrace(trace) {
+  const rows = trace.map((step) => html('tr', {}, [
+    html('th', { scope: 'row', text: step.stage }),
+    html('td', { text: String(step.kept) }),
+    html('td', { text: fixed(step.removed_mass, 4) }),
+    html('td', { text: fixed(step.entropy, 4) }),
+  ]));
+  $('trace').tBodies[0].replaceChildren(...rows);
+}
+
+async function neutral(source, signal) {
+  if (neutralCache.key !== source.key) {
+    const result = await postSample(source.request, { n: 1, seed: 0, return_probs: true },
+                                    { signal });
+    neutralCache = { key: source.key, result };
+  }
+  return neutralCache.result;
+}
+
+async function update() {
+  generation += 1;
+  const mine = generation;
+  inflight?.abort();
+  inflight = new AbortController();
+  const { signal } = inflight;
+  writeState(form);
+  showSourcePanel();
+  $('status').textContent = 'Updating…';
+  try {
+    const params = readParams(form, config.knobs);
+    markOffOrder(params);
+    const source = await buildSource(form, { signal });
+    const [before, after] = await Promise.all([
+      neutral(source, signal),
+      postSample(source.request, { ...params, n: 1, seed: 0, return_probs: true, trace: true },
+                 { signal }),
+    ]);
+    if (mine !== generation) return;
+    const N = Number(form.elements.top.value) || 15;
+    const summary = renderBars($('chart'), {
+      before: before.probs[0], after: after.probs[0], tokens: source.tokens, N,
+    });
+    $('chart-summary').textContent = summary;
+    $('entropy-before').textContent = `${fixed(before.entropy[0], 4)} nats`;
+    $('entropy-after').textContent = `${fixed(after.entropy[0], 4)} nats`;
+    $('kept').textContent = String(after.kept[0]);
+    $('vocab').textContent = String(after.probs[0].length);
+    renderTrace(after.trace[0]);
+    $('status').textContent = after.probs.length > 1 ? `Showing row 0 of ${after.probs.length}.` : '';
+    showError('');
+  } catch (error) {
+    if (error.name === 'AbortError' || mine !== generation) return;
+    $('status').textContent = '';
+    showError(error.message);
+  }
+}
+
+async function drawSamples() {
+  const n = Number(form.elements.n.value) || 1;
+  const seedText = form.elements.seed.value.trim();
+  const extra = seedText === '' ? { n } : { n, seed: Number(seedText) };
+  try {
+    const params = readParams(form, config.knobs);
+    const source = await buildSource(form);
+    const result = await postSample(source.request, { ...params, ...extra });
+    const tokens = result.tokens[0];
+    const counts = new Map();
+    for (const id of tokens) counts.set(id, (counts.get(id) || 0) + 1);
+    const chips = tokens.map((id, i) => html('li', {
+      class: 'chip', 'data-token': id,
+      title: `logprob ${fixed(result.logprobs[0][i], 3)}`, text: tokenLabel(id, source.tokens),
+    }));
+    $('samples').replaceChildren(
+      html('p', { text: `${tokens.length} draws, ${counts.size} distinct, seed ${result.seed[0]}.` }),
+      html('ol', { class: 'chips', 'aria-label': 'Drawn tokens' }, chips),
+    );
+    showError('');
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+let timer = null;
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(update, 60);
+}
+
+form.addEventListener('input', (event) => {
+  syncPairs(event.target);
+  schedule();
+});
+form.addEventListener('change', schedule);
+form.addEventListener('submit', (event) => event.preventDefault());
+$('sample-button').addEventListener('click', drawSamples);
+
+readState(form);
+for (const range of form.querySelectorAll('input[type=range]')) {
+  range.value = form.elements[range.dataset.for].value;
+}
+update();
+hasEndpoint('/lm/next').then((found) => {
+  $('source-lm-choice').hidden = !found;
+  if (!found && form.elements.source.value === 'lm') showError('The language-model source is not available on this server.');
+});

@@ -1,0 +1,113 @@
+// Logits sources: synthetic Zipf/Gaussian rows made here, pasted JSON, an uploaded .npy, the LM.
+// They only produce logits; every probability shown comes back from POST /sample.
+
+import { postJSON } from './api.js';
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled(V, random) {
+  const ids = Array.from({ length: V }, (_, i) => i);
+  for (let i = V - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [ids[i], ids[j]] = [ids[j], ids[i]];
+  }
+  return ids;
+}
+
+// Rank r (1-based) gets logit -s ln r; the seed permutes which token id holds which rank.
+export function zipfLogits(V, s, seed) {
+  const ids = shuffled(V, mulberry32(seed));
+  const out = new Float32Array(V);
+  for (let r = 0; r < V; r += 1) out[ids[r]] = -s * Math.log(r + 1);
+  return out;
+}
+
+// iid N(0, sigma^2) logits; `outliers` random tokens get +shift*sigma on top.
+export function gaussianLogits(V, sigma, outliers, shift, seed) {
+  const random = mulberry32(seed);
+  const out = new Float32Array(V);
+  for (let i = 0; i < V; i += 1) {
+    const u = 1 - random();
+    out[i] = sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  }
+  for (const id of shuffled(V, random).slice(0, Math.min(outliers, V))) out[id] += shift * sigma;
+  return out;
+}
+
+function integer(value, fallback) {
+  const parsed = Number.parseInt(value, 10);
+  return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+function number(value, fallback) {
+  const parsed = Number.parseFloat(value);
+  return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+function synthetic(data, values) {
+  return { request: { kind: 'f32', data, vocab: data.length }, tokens: null, vocab: data.length,
+           key: values };
+}
+
+export class SourceError extends Error {}
+
+function pasted(text) {
+  let document;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new SourceError(`The pasted logits are not valid JSON: ${error.message}`);
+  }
+  const logits = Array.isArray(document) ? document : document?.logits;
+  if (!Array.isArray(logits)) {
+    throw new SourceError('Paste a JSON array of logits or an object with a "logits" array.');
+  }
+  const tokens = Array.isArray(document?.tokens) ? document.tokens : null;
+  const first = Array.isArray(logits[0]) ? logits[0] : logits;
+  return { request: { kind: 'json', logits }, tokens, vocab: first.length, key: text };
+}
+
+async function uploaded(file) {
+  if (!file) throw new SourceError('Choose a .npy file to upload.');
+  const bytes = await file.arrayBuffer();
+  return { request: { kind: 'npy', bytes }, tokens: null, vocab: null,
+           key: `${file.name}:${file.size}:${file.lastModified}` };
+}
+
+// POST /lm/next answers the next-token logits of the built-in model and its token strings.
+async function languageModel(text, signal) {
+  const answer = await postJSON('/lm/next', { text }, { signal });
+  const logits = answer.logits;
+  return { request: { kind: 'json', logits }, tokens: answer.tokens ?? null,
+           vocab: logits.length, key: `lm:${text}` };
+}
+
+// The source chosen in the form, built from its own controls.
+export async function buildSource(form, { signal } = {}) {
+  const v = (name) => form.elements[name]?.value;
+  const kind = form.elements.source.value;
+  if (kind === 'zipf') {
+    const V = integer(v('zipf_V'), 1000);
+    const s = number(v('zipf_s'), 1.1);
+    const seed = integer(v('zipf_seed'), 0);
+    return synthetic(zipfLogits(V, s, seed), `zipf:${V}:${s}:${seed}`);
+  }
+  if (kind === 'gaussian') {
+    const V = integer(v('gauss_V'), 1000);
+    const args = [number(v('gauss_sigma'), 2), integer(v('gauss_outliers'), 0),
+                  number(v('gauss_shift'), 3), integer(v('gauss_seed'), 0)];
+    return synthetic(gaussianLogits(V, ...args), `gaussian:${V}:${args.join(':')}`);
+  }
+  if (kind === 'json') return pasted(v('json'));
+  if (kind === 'npy') return uploaded(form.querySelector('#npy_file').files[0]);
+  return languageModel(v('text'), signal);
+}

@@ -1,0 +1,113 @@
+"""The real server (`logitlab serve` over a tiny real sweep) and a headless Chromium driving it."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+SWEEP = ["--source", "zipf:V=500,s=1.1,rows=4,seed=0", "--temperature", "0.5,1.0",
+         "--top-p", "0.5,1.0", "--samples", "50", "--seed", "1", "--name", "browser-test"]
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  "--window-size=1400,1100"]
+INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver"
+
+
+def _logitlab() -> str:
+    script = Path(sys.executable).with_name("logitlab")
+    found = str(script) if script.exists() else shutil.which("logitlab")
+    assert found, "the logitlab console script is not installed (pip install -e .)"
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of `logitlab serve` on a free loopback port, over a DB holding one real sweep."""
+    folder = tmp_path_factory.mktemp("web")
+    db = f"sqlite:///{folder / 'runs.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
+    env["LOGITLAB_DATABASE_URL"] = db
+    subprocess.run([_logitlab(), "sweep", *SWEEP, "--db", db], check=True, env=env,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    port = _free_port()
+    log = folder / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([_logitlab(), "serve", "--port", str(port), "--workers", "2"],
+                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _healthy(base):
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def _require(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"the browser tests need {name!r} on PATH; install it with: {INSTALL_HINT}",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by chromedriver (no driver download, no network)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _require("chromium")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=_require("chromedriver")),
+                              options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def screenshot(browser):
+    """`screenshot(name)` saves the current page to artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        assert browser.save_screenshot(str(path)), f"could not save {path}"
+        return path
+
+    return save

@@ -66,7 +66,10 @@ def write_cell(sessions: sessionmaker[Session], run_id: int, params: CellParams,
             session.add(Cell(run_id=run_id, **params._asdict(), **stats))
     except IntegrityError:
         # The unique (run_id, parameters) constraint: another writer or an earlier run got it.
-        return False
+        # Any other integrity error (say a NaN stored as NULL) is a bug and must surface.
+        if params in written_cells(sessions, run_id):
+            return False
+        raise
     return True
 
 

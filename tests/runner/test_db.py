@@ -58,3 +58,21 @@ def test_foreign_keys_are_enforced(database):
     _, sessions = database
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(Cell(run_id=999, **make_cell_values()))
+
+
+def test_write_cell_refuses_duplicates_but_surfaces_other_errors(database):
+    from runner.grid import CellParams
+    from runner.storage import write_cell
+
+    _, sessions = database
+    with sessions.begin() as session:
+        run = Run(**make_run_values())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    params = CellParams(1.0, 1.0, 0, 0.0, 1.0)
+    stats = {k: v for k, v in make_cell_values().items() if k not in params._fields}
+    assert write_cell(sessions, run_id, params, stats) is True
+    assert write_cell(sessions, run_id, params, stats) is False
+    with pytest.raises(IntegrityError):  # NaN becomes NULL in SQLite: never silently dropped
+        write_cell(sessions, run_id, params._replace(top_p=0.5), stats | {"entropy": None})

@@ -80,6 +80,9 @@ def sweep(source, preset, samples, seed, name, memory_mb, engine, resume, db_url
         sys.exit(130)
     except (SourceSpecError, SweepError) as error:
         raise click.ClickException(str(error)) from None
+    except Exception:
+        storage.set_status(sessions, run_id, "failed")  # resumable like an interrupted run
+        raise
     _summary(sessions, run_id, run.grid)
 
 

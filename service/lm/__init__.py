@@ -1,0 +1,1 @@
+"""Built-in language models: logits sources for generation and sweeps."""

@@ -1,0 +1,44 @@
+"""What generation needs from a language model, and the adapter for the n-gram model."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from service.lm.ngram import NgramModel
+
+
+class LanguageModel(Protocol):
+    """A next-token logits source with an exact tokenizer."""
+
+    name: str
+    vocab_size: int
+    eos_id: int | None
+    chat_template: str  # a template name (service.templates) or a Jinja chat_template
+
+    def encode(self, text: str) -> list[int]: ...
+    def decode(self, ids: Sequence[int]) -> str: ...
+    def token_strings(self, ids: Sequence[int]) -> list[str]: ...
+    def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray: ...
+
+
+class NgramLM:
+    """An `NgramModel` with a name, speaking the `LanguageModel` protocol."""
+
+    chat_template = "chatml"
+
+    def __init__(self, name: str, model: NgramModel):
+        self.name, self.model = name, model
+        self.vocab_size, self.eos_id = model.vocab_size, model.eos_id
+
+    def encode(self, text: str) -> list[int]:
+        return self.model.tokenizer.encode(text)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.model.tokenizer.decode(ids)
+
+    def token_strings(self, ids: Sequence[int]) -> list[str]:
+        return self.model.tokenizer.token_strings(ids)
+
+    def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
+        return self.model.logits(contexts)

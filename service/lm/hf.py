@@ -1,0 +1,55 @@
+"""A Hugging Face causal LM from a local directory (extra `[hf]`); torch is imported lazily."""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from service.lm.registry import UnknownModelError
+
+
+class HFModel:
+    """Next-token logits of a transformers causal LM; nothing is downloaded."""
+
+    chat_template = "chatml"
+
+    def __init__(self, name: str, path: str):
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as error:
+            raise UnknownModelError(
+                f"model {name!r} needs the [hf] extra (torch, transformers): {error}") from None
+        self.name, self._torch = name, torch
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise UnknownModelError(f"cannot load {path!r} as a causal LM: {error}") from None
+        self.model.eval()
+        self.vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
+        self.eos_id = self.tokenizer.eos_token_id
+        if getattr(self.tokenizer, "chat_template", None):
+            self.chat_template = self.tokenizer.chat_template
+        bos = self.tokenizer.bos_token_id
+        # What the model reads before the prompt; an empty context still needs one token.
+        self.prefix = [bos] if bos is not None else []
+        self.empty = self.prefix or [self.eos_id if self.eos_id is not None else 0]
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), clean_up_tokenization_spaces=False)
+
+    def token_strings(self, ids: Sequence[int]) -> list[str]:
+        return [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
+
+    def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
+        """One forward pass per context (exact: no padding), last position, float64."""
+        rows = []
+        with self._torch.no_grad():
+            for context in contexts:
+                ids = [*self.prefix, *context] or self.empty
+                out = self.model(input_ids=self._torch.tensor([ids]))
+                rows.append(out.logits[0, -1].double().numpy())
+        return np.stack(rows)

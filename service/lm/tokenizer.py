@@ -1,0 +1,74 @@
+"""Word-level tokenizer with byte fallback: GPT-2-style pieces, exact decoding."""
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+# GPT-2's split without its contractions: one optional leading space, then a word or one
+# symbol; runs of whitespace stay whole except the last character before a word.
+PIECE = re.compile(r" ?\w+| ?[^\w\s]|\s+(?!\S)|\s+")
+EOS = "<|endoftext|>"
+BYTE_TOKENS = [f"<0x{value:02X}>" for value in range(256)]
+
+
+def pieces(text: str) -> list[str]:
+    """Split text into pieces whose concatenation is exactly `text`."""
+    return PIECE.findall(text)
+
+
+class Tokenizer:
+    """Vocabulary: id 0 is EOS, ids 1..256 are the bytes, then the learned pieces."""
+
+    def __init__(self, vocab: Sequence[str]):
+        self.vocab = list(vocab)
+        if self.vocab[: 1 + 256] != [EOS, *BYTE_TOKENS]:
+            raise ValueError("a vocabulary starts with EOS and the 256 byte tokens")
+        self.index = {piece: i for i, piece in enumerate(self.vocab)}
+        self._bytes = [b""] + [bytes([v]) for v in range(256)]
+        self._bytes += [piece.encode("utf-8") for piece in self.vocab[257:]]
+
+    @classmethod
+    def train(cls, texts: Iterable[str], max_vocab: int = 8192, min_count: int = 2) -> "Tokenizer":
+        """Keep the most frequent pieces (ties by text) up to `max_vocab` tokens in all."""
+        counts = Counter(p for text in texts for p in pieces(text))
+        # numpy unicode arrays drop trailing NULs, so such a piece could not be stored exactly.
+        ranked = [(c, p) for p, c in counts.items() if c >= min_count and "\x00" not in p]
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        learned = [p for _, p in ranked[: max(0, max_vocab - 257)]]
+        return cls([EOS, *BYTE_TOKENS, *learned])
+
+    @property
+    def eos_id(self) -> int:
+        return 0
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> list[int]:
+        """Known pieces as one token each, unknown ones as their UTF-8 bytes."""
+        ids: list[int] = []
+        for piece in pieces(text):
+            token = self.index.get(piece)
+            if token is not None and token > 256:
+                ids.append(token)
+            else:
+                ids.extend(1 + b for b in piece.encode("utf-8"))
+        return ids
+
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        """The exact bytes of the tokens; EOS has none."""
+        return b"".join(self._bytes[i] for i in ids)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of the tokens; a byte sequence cut mid-character reads as U+FFFD."""
+        return self.decode_bytes(ids).decode("utf-8", errors="replace")
+
+    def token_strings(self, ids: Iterable[int]) -> list[str]:
+        """How each token reads on its own (byte tokens as <0xNN>)."""
+        return [self.vocab[i] for i in ids]
+
+    def to_array(self) -> np.ndarray:
+        """The vocabulary as a numpy unicode array (stored in .npz without pickling)."""
+        return np.array(self.vocab, dtype=str)

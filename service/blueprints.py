@@ -17,5 +17,9 @@ BLUEPRINTS = [
     "service.docs.routes:blp",
     "service.bench.routes:blp",
     "service.runs.routes:blp",
+    "service.loadtests.routes:blp",
+    "service.generate.routes:blp",
+    "service.render.routes:blp",
+    "service.lm_api.routes:blp",
     "service.web.routes:bp",
 ]

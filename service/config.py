@@ -19,6 +19,10 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGINS": [],  # comma-separated in the environment; empty = CORS off
     "ENABLE_ECHO": False,  # POST /echo, the benchmark baseline; off in production
     "LOG_LEVEL": "INFO",
+    "MAX_TOKENS": 1024,  # /generate and /v1/*: largest max_tokens
+    "MAX_GENERATE_N": 16,  # /generate and /v1/*: largest n
+    "MODELS": [],  # extra model names served besides ngram-pydoc, e.g. hf:/models/gpt2
+    "ALLOW_MODEL_PATHS": False,  # let requests name any ngram:PATH / hf:PATH on this machine
 }
 
 # flask-smorest settings: /openapi.json and Swagger UI at /docs, assets served locally.

@@ -1,0 +1,25 @@
+"""Which models a request may name, loaded through the registry; failures are 422s."""
+
+import marshmallow as ma
+from flask import current_app
+
+from service.lm.base import LanguageModel
+from service.lm.registry import DEFAULT_MODEL, UnknownModelError, load_model
+
+
+def served_models() -> list[str]:
+    """The default model and the ones configured with LOGITLAB_MODELS."""
+    return [DEFAULT_MODEL, *(m for m in current_app.config["MODELS"] if m != DEFAULT_MODEL)]
+
+
+def model_for_request(name: str, field: str = "model") -> LanguageModel:
+    """Load `name` if this server serves it; anything else is a 422 naming `field`."""
+    allowed = name in served_models() or current_app.config["ALLOW_MODEL_PATHS"]
+    if not allowed:
+        raise ma.ValidationError({field: [
+            f"unknown model {name!r}; this server serves {served_models()} "
+            "(LOGITLAB_MODELS adds more, LOGITLAB_ALLOW_MODEL_PATHS allows any path)"]})
+    try:
+        return load_model(name)
+    except UnknownModelError as error:
+        raise ma.ValidationError({field: [str(error)]}) from None

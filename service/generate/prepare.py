@@ -1,0 +1,74 @@
+"""A validated request body to (model, GenerationRequest): rendering, limits, stop split."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+
+from service.generate.access import model_for_request
+from service.generate.fields import KNOBS
+from service.generation.loop import GenerationRequest, resolve_seed
+from service.lm.base import LanguageModel
+from service.templates import TemplateError, render_chat
+
+
+@dataclass
+class Prepared:
+    """Everything a generation route needs."""
+
+    model: LanguageModel
+    request: GenerationRequest
+    prompt: str
+    seed: int
+
+
+def _bad(field: str, message: str) -> ma.ValidationError:
+    return ma.ValidationError({field: [message]})
+
+
+def render_messages(args: dict[str, Any], model_template: str) -> tuple[str, list[str]]:
+    """The chat as prompt text, and the template's own stop strings."""
+    try:
+        rendered = render_chat(args["messages"], args.get("template") or model_template,
+                               add_generation_prompt=args.get("add_generation_prompt", True),
+                               system=args.get("system"), instructions=args.get("instructions"),
+                               placement=args.get("placement") or "turns")
+    except TemplateError as error:
+        raise _bad(error.field, str(error)) from None
+    return rendered.text, rendered.stop
+
+
+def check_limits(args: dict[str, Any]) -> None:
+    """max_tokens, n and logprobs against the configured limits."""
+    config = current_app.config
+    for field, key in (("max_tokens", "MAX_TOKENS"), ("n", "MAX_GENERATE_N"),
+                       ("logprobs", "MAX_LOGPROBS")):
+        if (args.get(field) or 0) > config[key]:
+            raise _bad(field, f"{field}={args[field]} exceeds the limit {config[key]} "
+                       f"(LOGITLAB_{key})")
+
+
+def prepare(args: dict[str, Any]) -> Prepared:
+    """Load the model, build the prompt and the GenerationRequest; bad input is a 422."""
+    check_limits(args)
+    model = model_for_request(args["model"])
+    stops, template_stops = args.get("stop") or [], []
+    if args.get("messages") is not None:
+        prompt, template_stops = render_messages(args, model.chat_template)
+    else:
+        prompt = args["prompt"]
+    stop_ids = [s for s in stops if isinstance(s, int)]
+    if any(token >= model.vocab_size for token in stop_ids):
+        raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
+    prompt_ids = model.encode(prompt)
+    if len(prompt_ids) + args["max_tokens"] > current_app.config["MAX_CONTEXT"]:
+        raise _bad("max_tokens", "prompt tokens + max_tokens exceed LOGITLAB_MAX_CONTEXT")
+    request = GenerationRequest(
+        prompt_ids=prompt_ids, max_tokens=args["max_tokens"],
+        stop_strings=[*(s for s in stops if isinstance(s, str)), *template_stops],
+        stop_ids=stop_ids, n=args["n"], seed=args.get("seed"),
+        params={k: args[k] for k in KNOBS if args.get(k) is not None},
+        penalize_prompt=args.get("penalize_prompt", False), logprobs=args.get("logprobs"),
+        ignore_eos=args.get("ignore_eos", False))
+    return Prepared(model, request, prompt, resolve_seed(args.get("seed")))

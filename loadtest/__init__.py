@@ -1,0 +1,1 @@
+"""Locust scenarios for the Logit Lab service (run them with `logitlab loadtest`)."""

@@ -1,0 +1,1 @@
+"""`logitlab loadtest`: locust runs against the service, their verdicts and stored results."""

@@ -1,0 +1,42 @@
+"""Pass/fail: the thresholds a run is held to, and the checks it failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits a run must stay within; None = not checked."""
+
+    max_failure_ratio: float | None = 0.0
+    max_p95_ms: float | None = None
+    max_rss_growth_pct: float | None = None
+
+    def as_dict(self) -> dict:
+        """Plain values."""
+        return {"max_failure_ratio": self.max_failure_ratio, "max_p95_ms": self.max_p95_ms,
+                "max_rss_growth_pct": self.max_rss_growth_pct}
+
+
+def failed_checks(numbers: dict, thresholds: Thresholds) -> list[str]:
+    """One message per threshold the run's numbers exceed, plus a fault-run worker that was
+    not replaced and a run that made no request at all."""
+    problems = []
+    if not numbers["requests"]:
+        problems.append("no request was made")
+    limit = thresholds.max_failure_ratio
+    if limit is not None and numbers["failure_ratio"] > limit:
+        problems.append(f"failure ratio {numbers['failure_ratio']:.4%} > {limit:.4%} "
+                        f"({numbers['failures']} of {numbers['requests']} requests failed)")
+    limit = thresholds.max_p95_ms
+    if limit is not None and (numbers["p95_ms"] is None or numbers["p95_ms"] > limit):
+        problems.append(f"p95 {numbers['p95_ms']} ms > {limit:g} ms")
+    growth = (numbers.get("rss") or {}).get("max_growth_pct")
+    limit = thresholds.max_rss_growth_pct
+    if limit is not None and growth is not None and growth > limit:
+        problems.append(f"worker RSS grew {growth:.1f} % > {limit:g} %")
+    fault = numbers.get("fault")
+    if fault and not fault.get("replaced"):
+        problems.append(f"killed worker {fault.get('killed_pid')} was not replaced")
+    return problems

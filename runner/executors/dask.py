@@ -29,7 +29,8 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, workers: int | None = None,
+                 timeout: str = "30s") -> None:
         distributed = _distributed()
         self.cluster = None
         try:
@@ -40,7 +41,7 @@ class DaskExecutor(Executor):
                 )
                 self.client = distributed.Client(self.cluster)
             else:
-                self.client = distributed.Client(scheduler, timeout="30s")
+                self.client = distributed.Client(scheduler, timeout=timeout)
         except OSError as error:  # includes timeouts: name the scheduler, not a traceback
             self.close()
             raise ExecutorError(f"cannot reach Dask scheduler {scheduler}: {error}") from error

@@ -21,5 +21,6 @@ BLUEPRINTS = [
     "service.generate.routes:blp",
     "service.render.routes:blp",
     "service.lm_api.routes:blp",
+    "service.openai_compat.routes:blp",
     "service.web.routes:bp",
 ]

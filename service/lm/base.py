@@ -19,6 +19,7 @@ class LanguageModel(Protocol):
     def encode(self, text: str) -> list[int]: ...
     def decode(self, ids: Sequence[int]) -> str: ...
     def token_strings(self, ids: Sequence[int]) -> list[str]: ...
+    def token_bytes(self, ids: Sequence[int]) -> list[bytes]: ...
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray: ...
 
 
@@ -39,6 +40,9 @@ class NgramLM:
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         return self.model.tokenizer.token_strings(ids)
+
+    def token_bytes(self, ids: Sequence[int]) -> list[bytes]:
+        return self.model.tokenizer.token_bytes(ids)
 
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
         return self.model.logits(contexts)

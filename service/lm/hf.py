@@ -44,6 +44,9 @@ class HFModel:
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         return [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
 
+    def token_bytes(self, ids: Sequence[int]) -> list[bytes]:
+        return [text.encode("utf-8") for text in self.token_strings(ids)]
+
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
         """One forward pass per context (exact: no padding), last position, float64."""
         rows = []

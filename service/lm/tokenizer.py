@@ -69,6 +69,10 @@ class Tokenizer:
         """How each token reads on its own (byte tokens as <0xNN>)."""
         return [self.vocab[i] for i in ids]
 
+    def token_bytes(self, ids: Iterable[int]) -> list[bytes]:
+        """Each token's exact bytes (empty for EOS)."""
+        return [self._bytes[i] for i in ids]
+
     def to_array(self) -> np.ndarray:
         """The vocabulary as a numpy unicode array (stored in .npz without pickling)."""
         return np.array(self.vocab, dtype=str)

@@ -1,0 +1,66 @@
+"""POST /v1/completions, POST /v1/chat/completions, GET /v1/models (OpenAI-compatible)."""
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from service import jsonio
+from service.generate.access import served_models
+from service.generate.prepare import prepare
+from service.generate.routes import streamed
+from service.generation.loop import run, start
+from service.openai_compat import convert
+from service.openai_compat.schemas import (
+    ChatRequestSchema,
+    CompletionRequestSchema,
+    ModelListSchema,
+)
+from service.openai_compat.stream import chunks
+
+blp = Blueprint("openai", __name__, url_prefix="/v1",
+                description="OpenAI-compatible generation with the built-in models.")
+
+
+def _generate(args: dict[str, Any], body: dict[str, Any], kind: str,
+              answer: Callable[..., dict[str, Any]]) -> Response:
+    prepared = prepare(body)
+    choices = start(prepared.model, prepared.request)
+    events = run(prepared.model, prepared.request, prepared.seed, choices)
+    events = itertools.chain([next(events)], events)  # a bad knob is a 422, not a broken stream
+    if args["stream"]:
+        include_usage = bool((args.get("stream_options") or {}).get("include_usage"))
+        return streamed(chunks(kind, prepared, events, choices, include_usage))
+    for _ in events:
+        pass
+    return Response(jsonio.dumps_bytes(answer(prepared, choices)), mimetype="application/json")
+
+
+@blp.route("/completions", methods=["POST"])
+@blp.arguments(CompletionRequestSchema)
+@blp.response(200, description="An OpenAI text_completion object (or its SSE chunks).")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def completions(args: dict[str, Any]) -> Response:
+    """OpenAI's legacy completions; extra knobs (top_k, min_p, ...) as extra body fields."""
+    return _generate(args, convert.completion_args(args), "text_completion",
+                     convert.completion_response)
+
+
+@blp.route("/chat/completions", methods=["POST"])
+@blp.arguments(ChatRequestSchema)
+@blp.response(200, description="An OpenAI chat.completion object (or its SSE chunks).")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def chat_completions(args: dict[str, Any]) -> Response:
+    """OpenAI chat completions: messages rendered with the model's template (or `template`)."""
+    return _generate(args, convert.chat_args(args), "chat.completion.chunk",
+                     convert.chat_response)
+
+
+@blp.route("/models", methods=["GET"])
+@blp.response(200, ModelListSchema)
+def models() -> dict[str, Any]:
+    """The models this server serves."""
+    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0,
+                                        "owned_by": "logitlab"} for name in served_models()]}

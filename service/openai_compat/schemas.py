@@ -1,0 +1,105 @@
+"""OpenAI request bodies (standard names plus Logit Lab's extra knobs); unknown fields ignored."""
+
+from typing import Any, ClassVar
+
+import marshmallow as ma
+from marshmallow.validate import Length, OneOf, Range
+
+from service.generate.fields import Stop, knob_fields
+from service.sample.fields import Int
+from service.sample.schemas import MAX_SEED
+from service.templates.placement import PLACEMENTS
+
+
+class Content(ma.fields.Field):
+    """A message's content: a string or a list of {"type": "text", "text": ...} parts."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(
+                isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+                for p in value):
+            return "".join(part["text"] for part in value)
+        raise ma.ValidationError("content must be a string or a list of text parts")
+
+    def openapi_properties(self, describe: Any) -> dict[str, Any]:
+        part = {"type": "object", "properties": {"type": {"type": "string"},
+                                                 "text": {"type": "string"}}}
+        return {"oneOf": [{"type": "string"}, {"type": "array", "items": part}]}
+
+
+class ChatMessageSchema(ma.Schema):
+    """An OpenAI chat message; `developer` is read as `system`."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    role = ma.fields.String(required=True, validate=OneOf(
+        ["system", "developer", "user", "assistant"]))
+    content = Content(required=True)
+
+
+def common_fields() -> dict[str, ma.fields.Field]:
+    """Fields both endpoints share."""
+    return {
+        "model": ma.fields.String(required=True),
+        "max_tokens": Int(allow_none=True, validate=Range(1)),
+        "stop": Stop(allow_none=True),
+        "n": Int(load_default=1, validate=Range(1)),
+        "seed": Int(allow_none=True, validate=Range(0, MAX_SEED)),
+        "stream": ma.fields.Boolean(load_default=False),
+        "stream_options": ma.fields.Dict(allow_none=True),
+        "ignore_eos": ma.fields.Boolean(load_default=False),
+        "penalize_prompt": ma.fields.Boolean(load_default=False),
+        **knob_fields(),
+    }
+
+
+class CompletionRequestSchema(ma.Schema):
+    """POST /v1/completions."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+        include: ClassVar[dict[str, ma.fields.Field]] = {
+            **common_fields(),
+            "prompt": ma.fields.Raw(required=True, metadata={
+                "description": "a string, or a list holding one string"}),
+            "logprobs": Int(allow_none=True, validate=Range(0, 20)),
+            "echo": ma.fields.Boolean(load_default=False),
+        }
+
+
+class ChatRequestSchema(ma.Schema):
+    """POST /v1/chat/completions; template/system/instructions/placement are extras."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+        include: ClassVar[dict[str, ma.fields.Field]] = {
+            **common_fields(),
+            "messages": ma.fields.List(ma.fields.Nested(ChatMessageSchema), required=True,
+                                       validate=Length(min=1)),
+            "max_completion_tokens": Int(allow_none=True, validate=Range(1)),
+            "logprobs": ma.fields.Boolean(allow_none=True),
+            "top_logprobs": Int(allow_none=True, validate=Range(0, 20)),
+            "template": ma.fields.String(),
+            "system": ma.fields.String(),
+            "instructions": ma.fields.String(),
+            "placement": ma.fields.String(validate=OneOf(PLACEMENTS)),
+        }
+
+
+class ModelSchema(ma.Schema):
+    """A served model."""
+
+    id = ma.fields.String(required=True)
+    object = ma.fields.String(required=True)
+    created = Int(required=True)
+    owned_by = ma.fields.String(required=True)
+
+
+class ModelListSchema(ma.Schema):
+    """GET /v1/models."""
+
+    object = ma.fields.String(required=True)
+    data = ma.fields.List(ma.fields.Nested(ModelSchema), required=True)

@@ -132,16 +132,20 @@ function schedule() {
   timer = setTimeout(update, 60);
 }
 
-form.addEventListener('input', (event) => {
+// Some controls sit beside the results with form="controls": listen on the document.
+document.addEventListener('input', (event) => {
+  if (event.target.form !== form) return;
   syncPairs(event.target);
   schedule();
 });
-form.addEventListener('change', schedule);
+document.addEventListener('change', (event) => {
+  if (event.target.form === form) schedule();
+});
 form.addEventListener('submit', (event) => event.preventDefault());
 $('sample-button').addEventListener('click', drawSamples);
 
 readState(form);
-for (const range of form.querySelectorAll('input[type=range]')) {
+for (const range of [...form.elements].filter((el) => el.type === 'range')) {
   range.value = form.elements[range.dataset.for].value;
 }
 update();

@@ -1,0 +1,115 @@
+// One run: its provenance, a heatmap and a line chart of any statistic over its cells.
+
+import { getJSON } from './api.js';
+import { renderHeatmap, valuesTable } from './heatmap.js';
+import { renderLines } from './linechart.js';
+import { readState, writeState } from './state.js';
+import { html } from './svg.js';
+
+const config = JSON.parse(document.getElementById('config').textContent);
+const form = document.getElementById('view');
+const $ = (id) => document.getElementById(id);
+const AXES = ['temperature', 'top_p'];
+const LIMIT = 1000;
+let cells = [];
+
+function showError(message) {
+  $('error').hidden = !message;
+  $('error').textContent = message || '';
+}
+
+function showMeta(run) {
+  $('run-title').textContent = `Run ${run.id}${run.name ? `: ${run.name}` : ''}`;
+  document.title = `${$('run-title').textContent} · Logit Lab`;
+  const rows = [
+    ['Status', run.status], ['Source', run.source], ['Preset', run.preset],
+    ['Stage order', (run.stage_order || []).join(' → ')], ['Samples per row', run.samples],
+    ['Rows × vocabulary', `${run.n_rows} × ${run.vocab_size}`], ['Seed', run.seed],
+    ['Engine', run.engine], ['Cells', `${run.cells_done} / ${run.n_cells}`],
+    ['Created (UTC)', (run.created_at || '').replace('T', ' ').slice(0, 19)],
+    ['Code version', run.code_version],
+  ];
+  $('meta').replaceChildren(...rows.flatMap(([key, value]) => [
+    html('dt', { text: key }), html('dd', { text: String(value ?? '') })]));
+}
+
+// A select for each other swept knob: the charts show one slice of the grid at a time.
+function buildFixedControls(grid) {
+  const swept = Object.entries(grid || {})
+    .filter(([name, values]) => !AXES.includes(name) && values.length > 1);
+  $('fixed').replaceChildren(...swept.map(([name, values]) => html('div', {}, [
+    html('label', { for: `fix-${name}`, text: name }),
+    html('select', { id: `fix-${name}`, name }, values.map((v, i) => {
+      const option = html('option', { value: String(v), text: String(v) });
+      option.defaultSelected = i === 0;
+      option.selected = i === 0;
+      return option;
+    })),
+  ])));
+}
+
+function filters() {
+  const query = new URLSearchParams();
+  for (const select of $('fixed').querySelectorAll('select')) query.set(select.name, select.value);
+  return query;
+}
+
+async function loadCells() {
+  const out = [];
+  for (let offset = 0; ; offset += LIMIT) {
+    const query = filters();
+    query.set('limit', String(LIMIT));
+    query.set('offset', String(offset));
+    const page = await getJSON(`/runs/${config.run_id}/cells?${query}`);
+    out.push(...page.items);
+    if (out.length >= page.total || !page.items.length) return out;
+  }
+}
+
+function render() {
+  writeState(form);
+  const metric = form.elements.metric.value;
+  const query = filters();
+  query.set('metric', metric);
+  $('png-link').href = `/runs/${config.run_id}/heatmap.png?${query}`;
+  query.delete('metric');
+  $('cells-link').href = `/runs/${config.run_id}/cells?${query}`;
+  if (!cells.length) {
+    $('status').textContent = 'This run has no cells yet.';
+    return;
+  }
+  $('heatmap-summary').textContent = renderHeatmap($('heatmap'), {
+    cells, metric, tooltip: $('tooltip'), readout: $('readout'),
+  });
+  valuesTable($('heatmap-table'), { cells, metric });
+  $('lines-summary').textContent = renderLines($('lines'), { cells, metric });
+  $('status').textContent = `${cells.length} cells.`;
+}
+
+async function reload() {
+  try {
+    cells = await loadCells();
+    render();
+    showError('');
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function start() {
+  const run = await getJSON(`/runs/${config.run_id}`);
+  showMeta(run);
+  buildFixedControls(run.grid);
+  readState(form);
+  await reload();
+}
+
+form.addEventListener('change', (event) => {
+  if (event.target.name === 'metric') render();
+  else reload();
+});
+form.addEventListener('submit', (event) => event.preventDefault());
+start().catch((error) => {
+  $('status').textContent = '';
+  showError(error.message);
+});

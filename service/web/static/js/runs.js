@@ -1,0 +1,68 @@
+// The runs list: GET /runs as a table, and GET /loadtests when the server has it.
+
+import { getJSON, hasEndpoint } from './api.js';
+import { html } from './svg.js';
+
+const PAGE = 50;
+const $ = (id) => document.getElementById(id);
+
+function gridSummary(grid) {
+  const swept = Object.entries(grid || {}).filter(([, values]) => values.length > 1);
+  if (!swept.length) return 'one cell';
+  return swept.map(([name, values]) => `${name} ×${values.length}`).join(', ');
+}
+
+function cell(value) {
+  return html('td', { text: value === null || value === undefined ? '' : String(value) });
+}
+
+function runRow(run) {
+  const link = html('a', { href: `/runs/${run.id}`, text: `#${run.id}` });
+  return html('tr', {}, [
+    html('th', { scope: 'row' }, [link]),
+    cell(run.name), cell(run.status), html('td', {}, [html('code', { text: run.source })]),
+    cell(run.preset), cell(gridSummary(run.grid)), cell(`${run.cells_done} / ${run.n_cells}`),
+    cell((run.created_at || '').replace('T', ' ').slice(0, 19)),
+  ]);
+}
+
+function pageLinks(total, offset) {
+  const links = [];
+  if (offset > 0) links.push(html('a', { href: `?offset=${Math.max(0, offset - PAGE)}`, text: '← Newer' }));
+  if (offset + PAGE < total) links.push(html('a', { href: `?offset=${offset + PAGE}`, text: 'Older →' }));
+  $('pages').replaceChildren(...links);
+}
+
+async function showRuns() {
+  const offset = Math.max(0, Number(new URLSearchParams(window.location.search).get('offset')) || 0);
+  const page = await getJSON(`/runs?limit=${PAGE}&offset=${offset}`);
+  $('runs').tBodies[0].replaceChildren(...page.items.map(runRow));
+  $('status').textContent = page.total
+    ? `${page.total} run${page.total === 1 ? '' : 's'}; showing ${offset + 1}–${offset + page.items.length}.`
+    : 'No runs yet: start one with logitlab sweep.';
+  pageLinks(page.total, offset);
+}
+
+// Load tests come from another endpoint that may be absent: then the section stays hidden.
+async function showLoadtests() {
+  if (!(await hasEndpoint('/loadtests'))) return;
+  const page = await getJSON('/loadtests');
+  const items = Array.isArray(page) ? page : page.items || [];
+  const section = $('loadtests');
+  const columns = [...new Set(items.flatMap((item) => Object.keys(item)))]
+    .filter((key) => typeof items[0]?.[key] !== 'object').slice(0, 10);
+  section.querySelector('thead tr').replaceChildren(
+    ...columns.map((key) => html('th', { scope: 'col', text: key })));
+  const rows = items.map((item) => html('tr', {}, columns.map((key) => cell(item[key]))));
+  if (!rows.length) rows.push(html('tr', {}, [html('td', { text: 'No load tests yet.' })]));
+  section.querySelector('tbody').replaceChildren(...rows);
+  section.hidden = false;
+}
+
+for (const task of [showRuns, showLoadtests]) {
+  task().catch((error) => {
+    $('error').hidden = false;
+    $('error').textContent = error.message;
+    $('status').textContent = '';
+  });
+}

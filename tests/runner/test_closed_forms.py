@@ -76,3 +76,14 @@ def test_empirical_counts_match_their_expectations(sessions):
     assert cell["n_tokens"] == rows * draws and cell["total_2"] == rows * (draws - 1)
     # Undersampled (N = 200 < V): plug-in is biased low and Miller-Madow removes part of it.
     assert cell["plugin_entropy"] < cell["miller_madow_entropy"] < entropy(q)
+
+
+@pytest.mark.parametrize("preset", ["vllm", "llama.cpp"])
+def test_entropy_orderings_hold_in_every_cell(sessions, preset):
+    cells = run_sweep(sessions, "gaussian:V=800,sigma=2,outliers=4,rows=3,seed=6", preset=preset,
+                      temperature="0,0.4,1,2", top_p="0.3,0.9,1", min_p="0,0.1")
+    for cell in cells:
+        assert (cell["min_entropy"] <= cell["renyi2_entropy"] + 1e-12
+                <= cell["entropy"] + 2e-12 <= np.log(cell["kept_count"]) + 3e-12), cell
+        assert 0 < cell["kept_mass"] <= 1 and cell["kl_to_original"] >= 0
+        assert 1 <= cell["expected_distinct"] <= min(cell["kept_count"], 50) + 1e-9

@@ -1,0 +1,132 @@
+"""The official `openai` client against a real `logitlab serve` on a loopback port."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import openai
+import pytest
+
+from service.lm.registry import load_model
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    script = Path(sys.executable).with_name("logitlab")
+    command = str(script) if script.exists() else shutil.which("logitlab")
+    assert command, "the logitlab console script is not installed (pip install -e .)"
+    port, root = _free_port(), tmp_path_factory.mktemp("openai-server")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
+    env["LOGITLAB_CACHE_DIR"] = str(root)
+    log = root / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([command, "serve", "--port", str(port), "--workers", "1"],
+                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def client(base_url):
+    with openai.OpenAI(base_url=base_url + "/v1", api_key="unused", max_retries=0) as client:
+        yield client
+
+
+def _generate(base_url, body):
+    request = urllib.request.Request(base_url + "/generate", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_models_list(client):
+    assert [m.id for m in client.models.list()] == ["ngram-pydoc"]
+
+
+def test_completions_match_generate_and_repeat_with_the_seed(client, base_url):
+    assert load_model("ngram-pydoc").token_strings([261]) == [" the"]
+    kwargs = {"model": "ngram-pydoc", "prompt": "The try statement", "max_tokens": 16,
+              "temperature": 0.8, "top_p": 0.9, "n": 2, "seed": 5, "stop": ["\n\n"],
+              "frequency_penalty": 0.5, "logit_bias": {"261": -100}, "logprobs": 2,
+              "extra_body": {"top_k": 40, "min_p": 0.01, "repetition_penalty": 1.1}}
+    first = client.completions.create(**kwargs)
+    again = client.completions.create(**kwargs)
+    assert [c.text for c in first.choices] == [c.text for c in again.choices]
+    direct = _generate(base_url, {"prompt": "The try statement", "max_tokens": 16,
+                                  "temperature": 0.8, "top_p": 0.9, "n": 2, "seed": 5,
+                                  "stop": ["\n\n"], "frequency_penalty": 0.5,
+                                  "logit_bias": {"261": -100}, "top_k": 40, "min_p": 0.01,
+                                  "repetition_penalty": 1.1})
+    assert [c.text for c in first.choices] == [c["text"] for c in direct["choices"]]
+    assert [c.finish_reason for c in first.choices] == \
+        [c["finish_reason"] for c in direct["choices"]]
+    assert first.usage.completion_tokens == direct["usage"]["completion_tokens"]
+    choice = first.choices[0]
+    assert len(choice.logprobs.tokens) == len(choice.logprobs.token_logprobs)
+    assert " the" not in choice.logprobs.tokens  # logit_bias -100 on " the"
+
+
+def test_chat_completions_with_logprobs(client):
+    response = client.chat.completions.create(
+        model="ngram-pydoc", messages=[{"role": "system", "content": "You explain Python."},
+                                       {"role": "user", "content": "What is a for loop?"}],
+        max_tokens=12, seed=9, temperature=0.7, logprobs=True, top_logprobs=3)
+    choice = response.choices[0]
+    assert choice.message.role == "assistant" and choice.finish_reason in ("stop", "length")
+    content = choice.logprobs.content
+    assert 1 <= len(content) <= 12 and all(len(entry.top_logprobs) == 3 for entry in content)
+    assert b"".join(bytes(entry.bytes) for entry in content).decode() == choice.message.content
+    assert response.usage.prompt_tokens > 10
+
+
+def test_streaming_equals_the_plain_answer(client):
+    kwargs = {"model": "ngram-pydoc", "max_tokens": 20, "seed": 4, "n": 2,
+              "messages": [{"role": "user", "content": "Explain the with statement."}]}
+    plain = client.chat.completions.create(**kwargs)
+    pieces, reasons = {0: "", 1: ""}, {}
+    with client.chat.completions.create(**kwargs, stream=True) as stream:
+        for chunk in stream:
+            for choice in chunk.choices:
+                pieces[choice.index] += choice.delta.content or ""
+                if choice.finish_reason:
+                    reasons[choice.index] = choice.finish_reason
+    assert pieces == {c.index: c.message.content for c in plain.choices}
+    assert reasons == {c.index: c.finish_reason for c in plain.choices}
+    text = "".join(chunk.choices[0].text for chunk in client.completions.create(
+        model="ngram-pydoc", prompt="A class", max_tokens=10, seed=2, stream=True))
+    assert text == client.completions.create(model="ngram-pydoc", prompt="A class",
+                                             max_tokens=10, seed=2).choices[0].text
+
+
+def test_errors_reach_the_client_as_422(client):
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.completions.create(model="gpt-4o", prompt="x")
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.completions.create(model="ngram-pydoc", prompt="x", max_tokens=100_000)

@@ -1,1 +1,1 @@
-"""Web pages: the playground at / and the results dashboard at /runs (HTML by content negotiation)."""
+"""Web pages: the playground at / and the results dashboard (HTML views of /runs)."""

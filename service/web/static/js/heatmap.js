@@ -20,7 +20,7 @@ export function renderHeatmap(container, { cells, metric, tooltip, readout }) {
   const P = topPs.length;
   const width = 720;
   const cellW = (width - LEFT - BAR) / Math.max(P, 1);
-  const cellH = Math.min(40, Math.max(16, 360 / Math.max(T, 1)));
+  const cellH = Math.min(80, Math.max(16, 320 / Math.max(T, 1)));
   const height = TOP + T * cellH + BOTTOM;
   const scale = (v) => (high > low ? (v - low) / (high - low) : 0.5);
   const chart = svg('svg', {

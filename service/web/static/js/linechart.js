@@ -9,9 +9,17 @@ const W = 720;
 const H = 340;
 const M = { left: 64, right: 110, top: 12, bottom: 44 };
 
+// Round tick values (1, 2 or 5 times a power of ten) covering [low, high].
 function ticks(low, high, count = 5) {
-  if (high === low) return [low];
-  return Array.from({ length: count }, (_, k) => low + ((high - low) * k) / (count - 1));
+  if (!(high > low)) return [low];
+  const raw = (high - low) / (count - 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) {
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
+  return out;
 }
 
 export function renderLines(container, { cells, metric }) {
@@ -19,7 +27,7 @@ export function renderLines(container, { cells, metric }) {
   const t0 = temperatures[0];
   const t1 = temperatures[temperatures.length - 1];
   const pad = high > low ? 0.05 * (high - low) : Math.abs(high) * 0.05 || 1;
-  const y0 = low - pad;
+  const y0 = low >= 0 && low - pad < 0 ? 0 : low - pad;
   const y1 = high + pad;
   const x = (t) => M.left + (t1 > t0 ? ((t - t0) / (t1 - t0)) : 0.5) * (W - M.left - M.right);
   const y = (v) => M.top + (1 - (v - y0) / (y1 - y0)) * (H - M.top - M.bottom);

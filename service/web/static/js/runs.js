@@ -45,10 +45,13 @@ async function showRuns() {
 
 // Load tests come from another endpoint that may be absent: then the section stays hidden.
 async function showLoadtests() {
-  if (!(await hasEndpoint('/loadtests'))) return;
+  const section = $('loadtests');
+  if (!(await hasEndpoint('/loadtests'))) {
+    section.dataset.state = 'absent';
+    return;
+  }
   const page = await getJSON('/loadtests');
   const items = Array.isArray(page) ? page : page.items || [];
-  const section = $('loadtests');
   const columns = [...new Set(items.flatMap((item) => Object.keys(item)))]
     .filter((key) => typeof items[0]?.[key] !== 'object').slice(0, 10);
   section.querySelector('thead tr').replaceChildren(
@@ -57,6 +60,7 @@ async function showLoadtests() {
   if (!rows.length) rows.push(html('tr', {}, [html('td', { text: 'No load tests yet.' })]));
   section.querySelector('tbody').replaceChildren(...rows);
   section.hidden = false;
+  section.dataset.state = 'shown';
 }
 
 for (const task of [showRuns, showLoadtests]) {

@@ -1,5 +1,7 @@
 """The playground in a real headless Chromium against `logitlab serve`."""
 
+import json
+import urllib.request
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -107,3 +109,25 @@ def test_pasted_vocabulary_labels_bars_and_errors_are_shown(browser, server):
     assert "typical_p is set but stage 'typical_p' is not in the order" in text(browser, "error")
     assert browser.find_element(By.CSS_SELECTOR, ".knob[data-stage=typical_p] .off-order") \
         .is_displayed()
+
+
+def test_language_model_context_gives_labelled_next_tokens(browser, server, screenshot):
+    request = urllib.request.Request(
+        server + "/lm/next", data=json.dumps({"text": "Elon Musk is an", "top": 3}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        top = json.load(response)["top"]
+    load(browser, server + "/?source=lm&top=10")
+    assert browser.find_element(By.ID, "source-lm-choice").is_displayed()
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart g.bar")
+    assert [int(bar.get_attribute("data-token")) for bar in bars[:3]] == \
+        [t["token"] for t in top]
+    first = bars[0].find_element(By.CSS_SELECTOR, ".label").text
+    assert first == f"{top[0]['text'].replace(' ', '␣')} #{top[0]['token']}"
+    assert "the context is" in text(browser, "lm-model")
+    previous = text(browser, "entropy-after")
+    field = browser.find_element(By.ID, "lm_text")
+    field.send_keys(" integer")  # a new context: new logits, new entropy
+    settle(browser, previous)
+    assert "Elon+Musk+is+an+integer" in browser.current_url
+    screenshot("playground-language-model")

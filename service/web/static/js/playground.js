@@ -54,6 +54,15 @@ function renderTrace(trace) {
   $('trace').tBodies[0].replaceChildren(...rows);
 }
 
+// With the language model, the penalties may count the context's own token ids.
+function withContext(params, source) {
+  if (source.contextIds && !params.context && form.elements.lm_context.checked) {
+    params.context = source.contextIds;
+  }
+  $('lm-model').textContent = source.model
+    ? `Model ${source.model}; the context is ${source.contextIds.length} tokens.` : '';
+}
+
 async function neutral(source, signal) {
   if (neutralCache.key !== source.key) {
     const result = await postSample(source.request, { n: 1, seed: 0, return_probs: true },
@@ -76,6 +85,7 @@ async function update() {
     const params = readParams(form, config.knobs);
     markOffOrder(params);
     const source = await buildSource(form, { signal });
+    withContext(params, source);
     const [before, after] = await Promise.all([
       neutral(source, signal),
       postSample(source.request, { ...params, n: 1, seed: 0, return_probs: true, trace: true },
@@ -108,6 +118,7 @@ async function drawSamples() {
   try {
     const params = readParams(form, config.knobs);
     const source = await buildSource(form);
+    withContext(params, source);
     const result = await postSample(source.request, { ...params, ...extra });
     const tokens = result.tokens[0];
     const counts = new Map();

@@ -1,7 +1,7 @@
 // Logits sources: synthetic Zipf/Gaussian rows made here, pasted JSON, an uploaded .npy, the LM.
 // They only produce logits; every probability shown comes back from POST /sample.
 
-import { postJSON } from './api.js';
+import { getJSON, postJSON } from './api.js';
 
 function mulberry32(seed) {
   let a = seed >>> 0;
@@ -83,12 +83,24 @@ async function uploaded(file) {
            key: `${file.name}:${file.size}:${file.lastModified}` };
 }
 
-// POST /lm/next answers the next-token logits of the built-in model and its token strings.
+// POST /lm/next answers the built-in model's next-token logits for the text and the text's
+// token ids; GET /lm/{model}/vocab names every token id (fetched once per model).
+const vocabularies = new Map();
+
+async function vocabulary(model, signal) {
+  if (!vocabularies.has(model)) {
+    const answer = await getJSON(`/lm/${encodeURIComponent(model)}/vocab`, { signal });
+    vocabularies.set(model, answer.tokens);
+  }
+  return vocabularies.get(model);
+}
+
 async function languageModel(text, signal) {
-  const answer = await postJSON('/lm/next', { text }, { signal });
-  const logits = answer.logits;
-  return { request: { kind: 'json', logits }, tokens: answer.tokens ?? null,
-           vocab: logits.length, key: `lm:${text}` };
+  if (!text) throw new SourceError('Type a context for the language model.');
+  const answer = await postJSON('/lm/next', { text, top: 0 }, { signal });
+  const tokens = await vocabulary(answer.model, signal);
+  return { request: { kind: 'json', logits: answer.logits }, tokens, vocab: answer.vocab_size,
+           key: `lm:${answer.model}:${text}`, model: answer.model, contextIds: answer.token_ids };
 }
 
 // The source chosen in the form, built from its own controls.

@@ -75,7 +75,9 @@ class LogitLabUser(FastHttpUser):
         """POST `body`; a non-200 answer or one without `expect` in it is a failure."""
         with self.client.post(path, data=body, headers=headers, name=name,
                               catch_response=True) as response:
-            if response.status_code != 200:
+            if not response.status_code:  # no HTTP answer: reset, refused or timed out
+                response.failure(f"connection error: {response.error!r}")
+            elif response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}: {(response.text or '')[:200]}")
             elif expect not in (response.content or b""):
                 response.failure(f"answer without {expect!r}")

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from runner.cli.serve import THREAD_VARS
+
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -59,7 +61,9 @@ class Server:
                  timeout_s: int = 60) -> None:
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "LOGITLAB_ENABLE_ECHO": "1", "LOGITLAB_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "LOGITLAB_ENABLE_ECHO": "1", "LOGITLAB_LOG_LEVEL": "WARNING",
+               # serve pins one BLAS thread per worker; set here, it need not re-exec itself
+               **dict.fromkeys(THREAD_VARS, "1")}
         if db_url:
             env["LOGITLAB_DATABASE_URL"] = db_url
         command = [*logitlab_command(), "serve", "--host", HOST, "--port", str(self.port),

@@ -20,8 +20,9 @@ class Thresholds:
 
 
 def failed_checks(numbers: dict, thresholds: Thresholds) -> list[str]:
-    """One message per threshold the run's numbers exceed, plus a fault-run worker that was
-    not replaced and a run that made no request at all."""
+    """One message per threshold the run's numbers exceed; also a run without requests, and a
+    fault run whose killed worker was not replaced or which lost more than its in-flight
+    requests."""
     problems = []
     if not numbers["requests"]:
         problems.append("no request was made")
@@ -39,4 +40,7 @@ def failed_checks(numbers: dict, thresholds: Thresholds) -> list[str]:
     fault = numbers.get("fault")
     if fault and not fault.get("replaced"):
         problems.append(f"killed worker {fault.get('killed_pid')} was not replaced")
+    if fault and fault.get("failed_requests", 0) > fault.get("in_flight_bound", 0):
+        problems.append(f"{fault['failed_requests']} requests failed around the kill, more than "
+                        f"the {fault['in_flight_bound']} a killed worker can have in flight")
     return problems

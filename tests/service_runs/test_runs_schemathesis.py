@@ -40,7 +40,7 @@ def test_the_schema_covers_the_endpoints():
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_api_conforms(case):
     case.call_and_validate(checks=CHECKS)

@@ -15,6 +15,11 @@ SUBCOMMANDS = [
     "runner.cli.db:db",
     "runner.cli.bench_sweep:bench_sweep",
     "runner.cli.serve:serve",
+    "runner.cli.generate:generate",
+    "runner.cli.render:render",
+    "runner.cli.lm:lm",
+    "runner.cli.loadtest:loadtest",
+    "runner.cli.loadtest:loadtests",
 ]
 
 

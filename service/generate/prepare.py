@@ -49,10 +49,8 @@ def check_limits(args: dict[str, Any]) -> None:
                        f"(LOGITLAB_{key})")
 
 
-def prepare(args: dict[str, Any]) -> Prepared:
-    """Load the model, build the prompt and the GenerationRequest; bad input is a 422."""
-    check_limits(args)
-    model = model_for_request(args["model"])
+def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepared:
+    """The prompt and GenerationRequest for validated /generate arguments (no Flask needed)."""
     stops, template_stops = args.get("stop") or [], []
     if args.get("messages") is not None:
         prompt, template_stops = render_messages(args, model.chat_template)
@@ -62,8 +60,9 @@ def prepare(args: dict[str, Any]) -> Prepared:
     if any(token >= model.vocab_size for token in stop_ids):
         raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
     prompt_ids = model.encode(prompt)
-    if len(prompt_ids) + args["max_tokens"] > current_app.config["MAX_CONTEXT"]:
-        raise _bad("max_tokens", "prompt tokens + max_tokens exceed LOGITLAB_MAX_CONTEXT")
+    if len(prompt_ids) + args["max_tokens"] > max_context:
+        raise _bad("max_tokens", f"prompt tokens + max_tokens exceed {max_context} "
+                   "(LOGITLAB_MAX_CONTEXT)")
     request = GenerationRequest(
         prompt_ids=prompt_ids, max_tokens=args["max_tokens"],
         stop_strings=[*(s for s in stops if isinstance(s, str)), *template_stops],
@@ -72,3 +71,10 @@ def prepare(args: dict[str, Any]) -> Prepared:
         penalize_prompt=args.get("penalize_prompt", False), logprobs=args.get("logprobs"),
         ignore_eos=args.get("ignore_eos", False))
     return Prepared(model, request, prompt, resolve_seed(args.get("seed")))
+
+
+def prepare(args: dict[str, Any]) -> Prepared:
+    """Check the server's limits, load the model, build the request; bad input is a 422."""
+    check_limits(args)
+    model = model_for_request(args["model"])
+    return build(args, model, current_app.config["MAX_CONTEXT"])

@@ -81,7 +81,9 @@ export function renderHeatmap(container, { cells, metric, tooltip, readout }) {
       const r = rect.getBoundingClientRect();
       return { x: r.left + r.width / 2, y: r.top };
     })();
-    tooltip.style.left = `${at.x - box.left + 12}px`;
+    const x = at.x - box.left;
+    tooltip.style.left = x > box.width * 0.6 ? 'auto' : `${x + 12}px`;
+    tooltip.style.right = x > box.width * 0.6 ? `${box.width - x + 12}px` : 'auto';
     tooltip.style.top = `${at.y - box.top - 30}px`;
   }
   for (const rect of rects) {

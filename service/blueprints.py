@@ -22,5 +22,6 @@ BLUEPRINTS = [
     "service.render.routes:blp",
     "service.lm_api.routes:blp",
     "service.openai_compat.routes:blp",
+    "service.demo.routes:blp",
     "service.web.routes:bp",
 ]

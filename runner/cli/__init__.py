@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "runner.cli.generate:generate",
     "runner.cli.render:render",
     "runner.cli.lm:lm",
+    "runner.cli.demo:demo",
     "runner.cli.loadtest:loadtest",
     "runner.cli.loadtest:loadtests",
 ]

@@ -66,3 +66,16 @@ MIXED_PARAMS: dict[str, dict[str, object]] = {
 def mixed() -> tuple[tuple[str, bytes], ...]:
     """One V = 32 000 JSON body per parameter set, as (name, body) pairs."""
     return tuple((name, _json(REALISTIC_V, **params)) for name, params in MIXED_PARAMS.items())
+
+
+# Prompts of the /generate scenario; ignore_eos makes every request produce max_tokens tokens.
+GENERATE_PROMPTS = ("def read_config(path):", "The cat sat on the", "import numpy as np\n")
+GENERATE_TOKENS = 32
+
+
+@cache
+def generate() -> tuple[bytes, ...]:
+    """POST /generate bodies for the built-in model: one per prompt, 32 tokens each."""
+    return tuple(json.dumps({"prompt": prompt, "max_tokens": GENERATE_TOKENS, "ignore_eos": True,
+                             "temperature": 0.8, "top_p": 0.95, "seed": seed}).encode()
+                 for seed, prompt in enumerate(GENERATE_PROMPTS))

@@ -142,14 +142,14 @@ class MixedParamsUser(LogitLabUser):
 
 
 class GenerateUser(LogitLabUser):
-    """POST /generate with the built-in model (not available in this service yet)."""
+    """POST /generate with the built-in n-gram model, 32 tokens per request, cycling prompts."""
 
     def on_start(self) -> None:
-        raise RuntimeError("POST /generate does not exist in this service yet")
+        self.bodies = itertools.cycle(bodies.generate())
 
     @task
-    def generate(self) -> None:  # pragma: no cover - on_start refuses
-        """Never reached."""
+    def generate(self) -> None:
+        self.post("/generate", next(self.bodies), JSON, "/generate 32 tokens", b'"choices"')
 
 
 class EchoUser(LogitLabUser):

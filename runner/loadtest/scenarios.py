@@ -29,9 +29,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("npy-b8", "NpyB8User", "POST /sample, .npy float32, V = 128 256, B = 8"),
     Scenario("mixed", "MixedParamsUser",
              "POST /sample, JSON, V = 32 000: top-k, top-p, min-p, penalties with context"),
-    Scenario("generate", "GenerateUser", "POST /generate with the built-in model",
-             unavailable="POST /generate does not exist in this service yet (no built-in "
-                         "model endpoint is registered in service/blueprints.py)"),
+    Scenario("generate", "GenerateUser",
+             "POST /generate, built-in model (ngram-pydoc), 32 tokens, 3 prompts"),
     Scenario(BASELINE, "EchoUser",
              "POST /echo of the small JSON body: the baseline (needs LOGITLAB_ENABLE_ECHO=1)"),
 )}

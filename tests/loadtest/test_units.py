@@ -132,3 +132,18 @@ def test_locust_command_is_headless_and_bounded(tmp_path):
         assert command[command.index(flag) + 1] == value
     assert "--headless" in command and "--exit-code-on-error" in command
     assert command[-1] == "NpyB8User"
+
+
+def test_an_unavailable_scenario_is_refused_before_any_run(monkeypatch, tmp_path):
+    from runner.loadtest import run
+    from runner.loadtest.scenarios import Scenario
+
+    monkeypatch.setitem(SCENARIOS, "later", Scenario("later", "LaterUser", "not yet",
+                                                     unavailable="its endpoint is not merged"))
+    config = run.LoadTestConfig("later", 1, 1, 5, tmp_path)
+    with pytest.raises(ValueError, match="later is unavailable: its endpoint is not merged"):
+        run.check_config(config)
+    with pytest.raises(ValueError, match="unknown scenario"):
+        run.check_config(run.LoadTestConfig("nope", 1, 1, 5, tmp_path))
+    with pytest.raises(ValueError, match="inside --duration"):
+        run.check_config(run.LoadTestConfig("echo", 1, 1, 5, tmp_path, kill_worker_at_s=5))

@@ -49,6 +49,25 @@ def finite_counts(z: np.ndarray, rows: np.ndarray) -> np.ndarray:
                     dtype=np.int64)
 
 
+def _write_adjustments(x, chunk, adjustments, scale) -> None:
+    if adjustments is not None:
+        position = np.minimum(np.searchsorted(chunk, adjustments.rows), len(chunk) - 1)
+        mine = chunk[position] == adjustments.rows
+        x[position[mine], adjustments.cols[mine]] = adjustments.values[mine] * (
+            scale if np.isscalar(scale) else scale[position[mine]])
+
+
+def _shifted_scaled(source, chunk, inverse_t, adjustments, x) -> np.ndarray:
+    """x = source / T (adjusted) shifted by its row maximum, in one scaling pass; returns
+    the maximum (non-finite if the input holds NaN / +inf or x / T overflowed)."""
+    np.multiply(source, inverse_t[:, None], out=x)
+    _write_adjustments(x, chunk, adjustments, inverse_t)
+    top = x.max(axis=1)
+    if np.all(np.isfinite(top)):
+        x -= top[:, None]
+    return top
+
+
 def untruncated_writer(z, rows, counts, temperature, adjustments):
     """Writer for rows no stage truncates: q = softmax(x / T) over every finite token.
 
@@ -69,17 +88,19 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
             inverse_t = (1.0 / temperature[span]).astype(z.dtype)
             consecutive = chunk[-1] - chunk[0] == len(chunk) - 1
             source = z[chunk[0]:chunk[-1] + 1] if consecutive else z[chunk]
-            x = np.multiply(source, inverse_t[:, None], out=buffer[:len(chunk)])
-            if adjustments is not None:
-                position = np.minimum(np.searchsorted(chunk, adjustments.rows), len(chunk) - 1)
-                mine = chunk[position] == adjustments.rows
-                x[position[mine], adjustments.cols[mine]] = (
-                    adjustments.values[mine] * inverse_t[position[mine]])
-            top = x.max(axis=1)
-            check_block(z, top)
-            x -= top[:, None]
+            x = buffer[:len(chunk)]
+            with np.errstate(over="ignore"):
+                top = _shifted_scaled(source, chunk, inverse_t, adjustments, x)
+            if not np.all(np.isfinite(top)):
+                check_block(z, source.max(axis=1))  # NaN or +inf in the input: the 422
+                # Only a huge |logit| / T can get here: shift first, then scale.
+                x[:] = source
+                _write_adjustments(x, chunk, adjustments, 1.0)
+                with np.errstate(over="ignore"):  # far-away tokens become -inf: q = 0
+                    x -= x.max(axis=1, keepdims=True)
+                    x *= inverse_t[:, None]
             partial = counts[span] < vocab
-            if partial.any():
+            if partial.any() or np.isneginf(x).any():
                 # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
                 np.maximum(x, np.finfo(x.dtype).min, out=x)
             block = None if partial.any() else reserved.block(span.start, span.stop, vocab)

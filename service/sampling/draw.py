@@ -42,7 +42,8 @@ def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         within = np.cumsum(probs[start:start + BLOCK], dtype=np.float64)
         # Block sums and in-block sums round differently; never step past the block's mass.
         residual = np.minimum(targets[chosen] - base[chosen], np.nextafter(within[-1], 0))
-        positions[chosen] = start + np.searchsorted(within, residual, side="right")
+        found = np.searchsorted(within, residual, side="right")
+        positions[chosen] = start + np.minimum(found, len(within) - 1)
     return positions
 
 
@@ -63,7 +64,8 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     residual = np.minimum(uniforms * total[:, None], np.nextafter(total, 0)[:, None])
     out = np.empty(uniforms.shape, dtype=np.int64)
     for i in range(len(rows)):
-        out[i] = starts[i] + np.searchsorted(within[i, :kept[i]], residual[i], side="right")
+        found = np.searchsorted(within[i, :kept[i]], residual[i], side="right")
+        out[i] = starts[i] + np.minimum(found, kept[i] - 1)
     return out
 
 

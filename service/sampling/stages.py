@@ -23,22 +23,24 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 def temperature(state: State, t: np.ndarray) -> None:
-    """x = (x - max(x)) / T for T > 0; rows with T = 0 were made greedy before any stage.
+    """x = x / T for T > 0; rows with T = 0 were made greedy before any stage ran.
 
-    Softmax and every later stage are invariant to the shift; taking it first means a tiny T
-    sends far-away tokens to -inf instead of overflowing the top one to +inf.
+    Only a row whose x / T would overflow (|max| / T beyond 1e300) is first shifted by its
+    maximum; softmax and every later stage are invariant to the shift, and leaving other rows
+    unshifted keeps logits that differ by less than the maximum's rounding distinct.
     """
     t = np.where(t > 0, t, 1.0)
     top = state.row_max()
-    top = np.where(np.isfinite(top), top, 0.0)
-    state.x -= top[:, None]
+    shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
+    if shift.any():
+        state.x -= shift[:, None]
     state.x /= t[:, None]
     if state._sorted is not None:
-        state._sorted = (state._sorted - top[:, None]) / t[:, None]
-    state.tail_bound = (state.tail_bound - top) / t
+        state._sorted = (state._sorted - shift[:, None]) / t[:, None]
+    state.tail_bound = (state.tail_bound - shift) / t
     state.scale = state.scale / t
     if state.total_ref is not None:
-        state.total_ref = state.total_ref - top / t
+        state.total_ref = state.total_ref - shift / t
 
 
 def greedy(state: State, is_greedy: np.ndarray) -> None:

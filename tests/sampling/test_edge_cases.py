@@ -1,0 +1,27 @@
+"""Edge cases found in review: extreme magnitudes and ties that rounding could create."""
+
+import numpy as np
+import pytest
+
+from service.sampling import sample
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 1e38)])
+def test_huge_logits_with_tiny_temperature_give_a_one_hot_without_warnings(dtype, big):
+    logits = np.array([big, -big, 0.0], dtype=dtype)
+    result = sample(logits, temperature=1e-10, n=5, seed=0, return_probs=True)
+    assert result.probs.tolist() == [[1.0, 0.0, 0.0]]
+    assert result.tokens.tolist() == [[0] * 5]
+    assert result.entropy.tolist() == [0.0]
+    assert result.kept.tolist() == [3]  # nothing was truncated, only underflowed
+
+
+@pytest.mark.parametrize("vocab", [4, 6000])  # the whole-row path and the window path
+def test_logits_closer_than_the_maximum_s_rounding_stay_distinct(vocab):
+    # Subtracting the maximum (1.0) would round 2.5e-73 to 0 and tie it with token 1; exact
+    # arithmetic keeps tokens 0, 2 and 3 (cumulative mass 0.843 >= 0.8) and drops token 1.
+    logits = np.full(vocab, -50.0)
+    logits[:4] = [1.0, 0.0, 0.5, 2.5e-73]
+    result = sample(logits, top_p=0.8, seed=0, return_probs=True)
+    assert result.kept.tolist() == [3]
+    assert np.flatnonzero(result.probs[0]).tolist() == [0, 2, 3]

@@ -37,16 +37,25 @@ class Controls(HTMLParser):
     def __init__(self):
         super().__init__()
         self.controls, self.labelled, self.refs, self.buttons = [], set(), [], []
+        self.in_label = 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag in {"input", "select", "textarea"}:
             self.controls.append(a)
-        if tag == "label" and a.get("for"):
-            self.labelled.add(a["for"])
+            if self.in_label and a.get("id"):  # wrapped in its <label>
+                self.labelled.add(a["id"])
+        if tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.labelled.add(a["for"])
         if tag == "button":
             self.buttons.append(a)
         self.refs += [a[key] for key in ("src", "href") if a.get(key)]
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
 
 
 def parse(html: str) -> Controls:
@@ -63,8 +72,7 @@ def test_playground_controls_are_labelled(web):
     assert {"temperature", "top_k", "top_p", "min_p", "repetition_penalty", "frequency_penalty",
             "presence_penalty", "preset", "order", "source"} <= names
     for control in page.controls:
-        assert control.get("id") in page.labelled or control.get("aria-label") or (
-            control.get("type") == "radio"), control
+        assert control.get("id") in page.labelled or control.get("aria-label"), control
     ranges = [c for c in page.controls if c.get("type") == "range"]
     assert ranges and all(c["data-for"] in page.labelled for c in ranges)  # a number box beside
     assert {b.get("id") for b in page.buttons} >= {"sample-button"}

@@ -4,6 +4,7 @@ import json
 import urllib.request
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -131,3 +132,21 @@ def test_language_model_context_gives_labelled_next_tokens(browser, server, scre
     settle(browser, previous)
     assert "Elon+Musk+is+an+integer" in browser.current_url
     screenshot("playground-language-model")
+
+
+def test_uploaded_npy_and_gaussian_sources(browser, server, tmp_path):
+    logits = np.full(50, -3.0, dtype=np.float32)
+    logits[[7, 11, 42]] = [4.0, 3.0, 2.0]
+    path = tmp_path / "logits.npy"
+    np.save(path, logits)
+    load(browser, server + "/?top=5")
+    browser.find_element(By.CSS_SELECTOR, "input[name=source][value=npy]").click()
+    browser.find_element(By.ID, "npy_file").send_keys(str(path))
+    wait(browser, lambda: text(browser, "vocab") == "50")
+    wait(browser, lambda: text(browser, "status") == "")
+    tokens = [int(bar.get_attribute("data-token"))
+              for bar in browser.find_elements(By.CSS_SELECTOR, "#chart g.bar")]
+    assert tokens[:3] == [7, 11, 42]
+    assert "source=npy" in browser.current_url
+    load(browser, server + "/?source=gaussian&gauss_V=300&top_k=4")
+    assert text(browser, "vocab") == "300" and text(browser, "kept") == "4"

@@ -1,9 +1,13 @@
 // The runs list: GET /runs as a table, and GET /loadtests when the server has it.
 
 import { getJSON, hasEndpoint } from './api.js';
+import { sig } from './format.js';
 import { html } from './svg.js';
 
 const PAGE = 50;
+// The load-test fields worth a column, when GET /loadtests has them.
+const LOADTEST_COLUMNS = ['id', 'created_at', 'scenario', 'users', 'duration_s', 'requests',
+  'failure_ratio', 'rps', 'p50_ms', 'p95_ms', 'p99_ms', 'baseline_ratio', 'passed'];
 const $ = (id) => document.getElementById(id);
 
 function gridSummary(grid) {
@@ -52,11 +56,20 @@ async function showLoadtests() {
   }
   const page = await getJSON('/loadtests');
   const items = Array.isArray(page) ? page : page.items || [];
-  const columns = [...new Set(items.flatMap((item) => Object.keys(item)))]
+  const present = new Set(items.flatMap((item) => Object.keys(item)));
+  const preferred = LOADTEST_COLUMNS.filter((key) => present.has(key));
+  const columns = preferred.length > 3 ? preferred : [...present]
     .filter((key) => typeof items[0]?.[key] !== 'object').slice(0, 10);
   section.querySelector('thead tr').replaceChildren(
     ...columns.map((key) => html('th', { scope: 'col', text: key })));
-  const rows = items.map((item) => html('tr', {}, columns.map((key) => cell(item[key]))));
+  const rows = items.map((item) => html('tr', {}, columns.map((key) => {
+    const value = item[key];
+    if (key === 'id') {
+      return html('td', {}, [html('a', { href: `/loadtests/${value}`, text: `#${value}` })]);
+    }
+    if (key === 'created_at') return cell(String(value).replace('T', ' ').slice(0, 19));
+    return cell(typeof value === 'number' ? sig(value, 4) : value);
+  })));
   if (!rows.length) rows.push(html('tr', {}, [html('td', { text: 'No load tests yet.' })]));
   section.querySelector('tbody').replaceChildren(...rows);
   section.hidden = false;

@@ -81,7 +81,8 @@ def take(out: Path) -> list[Path]:
         try:
             driver.get(base + PLAYGROUND)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart g.bar"))
-            wait.until(lambda d: d.find_element(By.ID, "status").text == "")
+            wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+                       == "idle")
             driver.find_element(By.ID, "sample-button").click()
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#samples li.chip"))
             driver.execute_script("window.scrollTo(0, 0)")

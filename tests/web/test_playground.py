@@ -34,16 +34,20 @@ def entropy(browser):
     return float(shown.split()[0])
 
 
+def idle(browser):
+    """No update scheduled or in flight (the page sets body[data-state])."""
+    return browser.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "idle"
+
+
 def load(browser, url):
     browser.get(url)
-    wait(browser, lambda: text(browser, "entropy-after").endswith("nats")
+    wait(browser, lambda: idle(browser) and text(browser, "entropy-after").endswith("nats")
          and browser.find_elements(By.CSS_SELECTOR, "#chart g.bar"))
 
 
 def settle(browser, previous):
-    """Wait until the entropy shown differs from `previous` and no update is pending."""
-    wait(browser, lambda: text(browser, "entropy-after") != previous
-         and text(browser, "status") == "")
+    """Wait until no update is pending and the entropy shown differs from `previous`."""
+    wait(browser, lambda: idle(browser) and text(browser, "entropy-after") != previous)
 
 
 def test_temperature_slider_reshapes_chart_and_entropy(browser, server, screenshot):
@@ -106,7 +110,7 @@ def test_pasted_vocabulary_labels_bars_and_errors_are_shown(browser, server):
     assert labels[:3] == ["␣the #0", "␣a #1", "␣an #2"]
     assert text(browser, "vocab") == "8"
     browser.get(server + "/?typical_p=0.5")
-    wait(browser, lambda: browser.find_element(By.ID, "error").is_displayed())
+    wait(browser, lambda: idle(browser) and browser.find_element(By.ID, "error").is_displayed())
     assert "typical_p is set but stage 'typical_p' is not in the order" in text(browser, "error")
     assert browser.find_element(By.CSS_SELECTOR, ".knob[data-stage=typical_p] .off-order") \
         .is_displayed()
@@ -142,8 +146,7 @@ def test_uploaded_npy_and_gaussian_sources(browser, server, tmp_path):
     load(browser, server + "/?top=5")
     browser.find_element(By.CSS_SELECTOR, "input[name=source][value=npy]").click()
     browser.find_element(By.ID, "npy_file").send_keys(str(path))
-    wait(browser, lambda: text(browser, "vocab") == "50")
-    wait(browser, lambda: text(browser, "status") == "")
+    wait(browser, lambda: idle(browser) and text(browser, "vocab") == "50")
     tokens = [int(bar.get_attribute("data-token"))
               for bar in browser.find_elements(By.CSS_SELECTOR, "#chart g.bar")]
     assert tokens[:3] == [7, 11, 42]

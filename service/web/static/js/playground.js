@@ -108,6 +108,8 @@ async function update() {
     if (error.name === 'AbortError' || mine !== generation) return;
     $('status').textContent = '';
     showError(error.message);
+  } finally {
+    settled(mine);
   }
 }
 
@@ -137,10 +139,19 @@ async function drawSamples() {
   }
 }
 
+// body[data-state] is 'pending' while an update is scheduled or in flight, then 'idle'.
 let timer = null;
 function schedule() {
   clearTimeout(timer);
-  timer = setTimeout(update, 60);
+  document.body.dataset.state = 'pending';
+  timer = setTimeout(() => {
+    timer = null;
+    update();
+  }, 60);
+}
+
+function settled(mine) {
+  if (mine === generation && timer === null) document.body.dataset.state = 'idle';
 }
 
 // Some controls sit beside the results with form="controls": listen on the document.
@@ -159,6 +170,7 @@ readState(form);
 for (const range of [...form.elements].filter((el) => el.type === 'range')) {
   range.value = form.elements[range.dataset.for].value;
 }
+document.body.dataset.state = 'pending';
 update();
 hasEndpoint('/lm/next').then((found) => {
   $('source-lm-choice').hidden = !found;

@@ -63,7 +63,9 @@ def _shifted_scaled(source, chunk, inverse_t, adjustments, x) -> np.ndarray:
     np.multiply(source, inverse_t[:, None], out=x)
     _write_adjustments(x, chunk, adjustments, inverse_t)
     top = x.max(axis=1)
-    if np.all(np.isfinite(top)):
+    # exp cannot overflow below 60 (even in float32), and with the maximum above -20 what
+    # underflows is more than 60 nats below it: the shift would change nothing, so skip it.
+    if np.all(np.isfinite(top)) and not np.all((top > -20) & (top < 60)):
         x -= top[:, None]
     return top
 

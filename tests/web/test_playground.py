@@ -72,7 +72,7 @@ def test_temperature_slider_reshapes_chart_and_entropy(browser, server, screensh
     settle(browser, previous)
     assert entropy(browser) > float(before.split()[0])
     stages = [row.find_element(By.TAG_NAME, "th").text
-              for row in browser.find_elements(By.CSS_SELECTOR, "#trace tbody tr")]
+              for row in browser.find_elements(By.CSS_SELECTOR, "#trace tbody tr.stage")]
     assert stages == ["logit_bias", "penalties", "temperature", "min_p", "top_k", "top_p"]
     screenshot("playground-temperature")
 
@@ -84,6 +84,8 @@ def test_url_restores_state_and_trace_shows_each_stage(browser, server):
     rows = {row.find_element(By.TAG_NAME, "th").text:
             [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
             for row in browser.find_elements(By.CSS_SELECTOR, "#trace tbody tr")}
+    assert rows["raw softmax"][0] == "1000"
+    assert rows["raw softmax"][2] == text(browser, "entropy-before").split()[0]
     assert rows["top_k"][0] == "5" and float(rows["top_k"][1]) > 0
     kept = int(text(browser, "kept"))
     assert 1 <= kept <= 5 and int(rows["top_p"][0]) == kept

@@ -44,14 +44,19 @@ function markOffOrder(params) {
   }
 }
 
-function renderTrace(trace) {
-  const rows = trace.map((step) => html('tr', {}, [
+function renderTrace(trace, raw) {
+  const first = html('tr', { class: 'raw' }, [
+    html('th', { scope: 'row', text: 'raw softmax' }),
+    html('td', { text: String(raw.kept[0]) }), html('td', { text: '–' }),
+    html('td', { text: fixed(raw.entropy[0], 4) }),
+  ]);
+  const rows = trace.map((step) => html('tr', { class: 'stage' }, [
     html('th', { scope: 'row', text: step.stage }),
     html('td', { text: String(step.kept) }),
     html('td', { text: fixed(step.removed_mass, 4) }),
     html('td', { text: fixed(step.entropy, 4) }),
   ]));
-  $('trace').tBodies[0].replaceChildren(...rows);
+  $('trace').tBodies[0].replaceChildren(first, ...rows);
 }
 
 // With the language model, the penalties may count the context's own token ids.
@@ -101,7 +106,7 @@ async function update() {
     $('entropy-after').textContent = `${fixed(after.entropy[0], 4)} nats`;
     $('kept').textContent = String(after.kept[0]);
     $('vocab').textContent = String(after.probs[0].length);
-    renderTrace(after.trace[0]);
+    renderTrace(after.trace[0], before);
     $('status').textContent = after.probs.length > 1 ? `Showing row 0 of ${after.probs.length}.` : '';
     showError('');
   } catch (error) {

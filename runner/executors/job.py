@@ -46,12 +46,15 @@ def chunk_function(engine: str, preset: str, source: Source) -> ChunkFunction:
     return lambda uniforms, cells: compute_chunk(ctx, uniforms, cells, preset, source.contexts)
 
 
-@lru_cache(maxsize=2)
-def _prepared(job: RunJob) -> tuple[ChunkFunction, np.ndarray]:
-    """Per process and job: the loaded source's chunk function and the run's uniforms."""
+def prepare(job: RunJob) -> tuple[ChunkFunction, np.ndarray]:
+    """The loaded source's chunk function and the run's common random numbers."""
     source = load_source(job.source)
     uniforms = row_uniforms(row_seeds(job.seed, source.n_rows), job.samples)
     return chunk_function(job.engine, job.preset, source), uniforms
+
+
+# A worker process keeps the last job it prepared: its next chunk of the run starts at once.
+_prepared = lru_cache(maxsize=1)(prepare)
 
 
 def compute_cells(job: RunJob, cells: list[CellParams]) -> list[dict[str, Any]]:

@@ -102,6 +102,12 @@ def test_sample_button_shows_drawn_tokens(browser, server, screenshot):
              for chip in browser.find_elements(By.CSS_SELECTOR, "#samples li.chip")]
     assert len(drawn) == 12 and set(drawn) <= allowed
     assert "seed 5" in text(browser, "samples")
+    seed = browser.find_element(By.ID, "seed")
+    seed.clear()
+    seed.send_keys("6")
+    browser.find_element(By.ID, "sample-button").send_keys(Keys.ENTER)  # from the keyboard
+    wait(browser, lambda: "seed 6" in text(browser, "samples"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#samples li.chip")) == 12
     browser.execute_script("document.getElementById('samples').scrollIntoView({block: 'end'})")
     screenshot("playground-samples")
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from runner.executors.base import Chunk, ChunkResult, Executor, ExecutorError
+from runner.executors.base import Chunk, ChunkResult, Executor, ExecutorError, split
 from runner.executors.job import RunJob, compute_cells
 
 # Retries of a task that raised; a task whose worker died is re-run by the scheduler itself
@@ -49,12 +49,13 @@ class DaskExecutor(Executor):
 
     def map(self, job: RunJob, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         tag = uuid.uuid4().hex[:8]
+        tasks = split(chunks, len(self.client.scheduler_info()["workers"]))
         futures = [
-            self.client.submit(compute_cells, job, list(chunk), key=f"logitlab-{tag}-{i}",
+            self.client.submit(compute_cells, job, task, key=f"logitlab-{tag}-{i}",
                                retries=TASK_RETRIES, pure=False)
-            for i, chunk in enumerate(chunks)
+            for i, task in enumerate(tasks)
         ]
-        by_key = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
+        by_key = {future.key: task for future, task in zip(futures, tasks, strict=True)}
         try:
             for future, result in self._as_completed(futures, with_results=True):
                 yield by_key[future.key], result

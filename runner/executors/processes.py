@@ -9,7 +9,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 from threadpoolctl import threadpool_limits
 
-from runner.executors.base import Chunk, ChunkResult, Executor
+from runner.executors.base import Chunk, ChunkResult, Executor, split
 from runner.executors.job import RunJob, compute_cells
 
 
@@ -38,7 +38,8 @@ class ProcessExecutor(Executor):
 
     def map(self, job: RunJob, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         pool = self._get_pool()
-        futures: dict[Future, Chunk] = {pool.submit(compute_cells, job, c): c for c in chunks}
+        tasks = split(chunks, self.workers)
+        futures: dict[Future, Chunk] = {pool.submit(compute_cells, job, t): t for t in tasks}
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()

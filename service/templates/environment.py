@@ -10,6 +10,8 @@ import jinja2.ext
 import jinja2.nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from service.templates.limits import BoundedRange, bounded_binop
+
 
 def raise_exception(message: str) -> None:
     """Templates call this to reject a conversation (e.g. roles that do not alternate)."""
@@ -74,7 +76,14 @@ class TemplateDict:
 
 
 class StrictSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's sandbox renders a lone unsafe attribute as empty text; refuse it outright."""
+    """Jinja's sandbox, refusing a lone unsafe attribute (Jinja renders it as empty text) and
+    bounding the cost of `*`, `**` and range() (see service.templates.limits)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        bounded_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         raise jinja2.exceptions.SecurityError(
@@ -85,8 +94,8 @@ class StrictSandbox(ImmutableSandboxedEnvironment):
 def compile_template(source: str) -> jinja2.Template:
     """Compile a chat_template exactly as transformers does (same options, filters, globals)."""
     env = StrictSandbox(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=[GenerationTag, jinja2.ext.loopcontrols])
+                        extensions=[GenerationTag, jinja2.ext.loopcontrols])
     env.filters["tojson"] = tojson
     env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now,
-                       dict=TemplateDict(), namespace=TemplateNamespace)
+                       dict=TemplateDict(), namespace=TemplateNamespace, range=BoundedRange)
     return env.from_string(source)

@@ -7,6 +7,7 @@ from typing import Any
 import jinja2
 
 from service.templates.environment import compile_template
+from service.templates.limits import render_bounded
 from service.templates.named import TEMPLATES
 from service.templates.placement import place
 
@@ -53,9 +54,9 @@ def render_chat(messages: Sequence[Mapping[str, Any]], template: str = "chatml",
     turns = place(messages, system, instructions, placement)
     tokens = {"bos_token": bos, "eos_token": eos, **(special_tokens or {})}
     try:
-        text = compile_template(source).render(messages=turns, tools=None, documents=None,
-                                               add_generation_prompt=add_generation_prompt,
-                                               **tokens)
+        context = {"messages": turns, "tools": None, "documents": None,
+                   "add_generation_prompt": add_generation_prompt, **tokens}
+        text = render_bounded(compile_template(source), context)
     except jinja2.exceptions.SecurityError as error:
         raise TemplateError(f"the template tried something the sandbox forbids: {error}") from None
     except jinja2.exceptions.TemplateSyntaxError as error:

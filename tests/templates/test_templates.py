@@ -101,3 +101,24 @@ def test_roles_that_do_not_alternate_are_refused_by_mistral():
 def test_inline_placement_needs_a_final_user_turn():
     with pytest.raises(TemplateError, match="last message"):
         place([{"role": "assistant", "content": "a"}], None, "x", "inline")
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+     "looped more than"),
+    ("{{ 'x' * 10**8 }}", "sequence of over"),
+    ("{{ [1] * 2000000 }}", "sequence of over"),
+    ("{{ 10 ** 100000 }}", "power above"),
+    ("{% for i in range(99999) %}{{ 'abcdefghijklmnopqrstuvwxyz0123456789' * 2 }}{% endfor %}",
+     "more than"),
+])
+def test_expensive_templates_are_refused(source, message):
+    with pytest.raises(TemplateError, match=message):
+        render_chat([{"role": "user", "content": "x"}], source)
+
+
+def test_bounded_range_behaves_like_range_in_templates():
+    source = ("{{ range(3) | list }} {{ range(5)[1:3] | list }} {{ range(4) | length }} "
+              "{{ 2 in range(3) }} {{ range(3) | reverse | list }} {{ 2 ** 10 }} {{ 'ab' * 2 }}")
+    text = render_chat([{"role": "user", "content": "x"}], source).text
+    assert text == "[0, 1, 2] [1, 2] 4 True [2, 1, 0] 1024 abab"

@@ -14,8 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-SWEEP = ["--source", "zipf:V=500,s=1.1,rows=4,seed=0", "--temperature", "0.5,1.0",
-         "--top-p", "0.5,1.0", "--samples", "50", "--seed", "1", "--name", "browser-test"]
+SWEEPS = [
+    ["--source", "zipf:V=500,s=1.1,rows=4,seed=0", "--temperature", "0.5,1.0",
+     "--top-p", "0.5,1.0", "--samples", "50", "--seed", "1", "--name", "browser-test"],
+    # top_k swept too: the run page shows one top_k slice of the grid at a time.
+    ["--source", "zipf:V=300,s=1.0,rows=2,seed=1", "--temperature", "0.5,1.0",
+     "--top-p", "0.9,1.0", "--top-k", "0,5", "--samples", "20", "--seed", "2",
+     "--name", "swept-top-k"],
+]
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
@@ -51,8 +57,9 @@ def server(tmp_path_factory):
     db = f"sqlite:///{folder / 'runs.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
     env["LOGITLAB_DATABASE_URL"] = db
-    subprocess.run([_logitlab(), "sweep", *SWEEP, "--db", db], check=True, env=env,
-                   stdout=subprocess.DEVNULL, timeout=120)
+    for sweep in SWEEPS:
+        subprocess.run([_logitlab(), "sweep", *sweep, "--db", db], check=True, env=env,
+                       stdout=subprocess.DEVNULL, timeout=120)
     port = _free_port()
     log = folder / "server.log"
     with log.open("wb") as sink:

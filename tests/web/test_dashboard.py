@@ -5,6 +5,7 @@ import urllib.request
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def wait(browser, condition, timeout=30):
-    return WebDriverWait(browser, timeout).until(lambda _: condition())
+    """Poll `condition` (elements re-drawn meanwhile are read again on the next poll)."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]
+                         ).until(lambda _: condition())
 
 
 def api(server, path):
@@ -22,6 +25,10 @@ def api(server, path):
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Type"] == "application/json"
         return json.load(response)
+
+
+def run_named(server, name):
+    return next(run for run in api(server, "/runs")["items"] if run["name"] == name)
 
 
 def cells(browser):
@@ -34,11 +41,13 @@ def readout_value(browser):
 
 
 def test_runs_list_links_to_a_run_heatmap_with_hover_values(browser, server, screenshot):
-    run = api(server, "/runs")["items"][0]
+    run = run_named(server, "browser-test")
     stored = api(server, f"/runs/{run['id']}/cells")["items"]
     browser.get(server + "/runs")
-    wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr"))
-    row = browser.find_element(By.CSS_SELECTOR, "#runs tbody tr")
+    wait(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) == 2)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
+    assert "swept-top-k" in rows[0].text and "top_k ×2" in rows[0].text  # newest first
+    row = rows[1]
     assert "browser-test" in row.text and "4 / 4" in row.text
     # The load-test section appears exactly when the server has GET /loadtests.
     loadtests = browser.find_element(By.ID, "loadtests")
@@ -72,7 +81,7 @@ def test_runs_list_links_to_a_run_heatmap_with_hover_values(browser, server, scr
 
 
 def test_metric_picker_redraws_heatmap_and_lines(browser, server, screenshot):
-    run = api(server, "/runs")["items"][0]
+    run = run_named(server, "browser-test")
     stored = api(server, f"/runs/{run['id']}/cells")["items"]
     browser.get(f"{server}/runs/{run['id']}")
     wait(browser, lambda: len(cells(browser)) == 4)
@@ -89,3 +98,28 @@ def test_metric_picker_redraws_heatmap_and_lines(browser, server, screenshot):
     wait(browser, lambda: "distinct_1" in browser.find_element(By.ID, "heatmap-summary").text)
     assert browser.find_element(By.ID, "metric").get_attribute("value") == "distinct_1"
     screenshot("run-lines")
+
+
+def heatmap_values(browser):
+    return {(float(c.get_attribute("data-temperature")), float(c.get_attribute("data-top-p"))):
+            float(c.get_attribute("data-value")) for c in cells(browser)}
+
+
+def test_other_swept_knobs_pick_the_slice_shown(browser, server):
+    run = run_named(server, "swept-top-k")
+    stored = api(server, f"/runs/{run['id']}/cells")["items"]
+    assert len(stored) == 8
+
+    def expected(k):
+        return {(c["temperature"], c["top_p"]): c["kl_to_original"] for c in stored
+                if c["top_k"] == k}
+
+    browser.get(f"{server}/runs/{run['id']}?metric=kl_to_original")
+    wait(browser, lambda: len(cells(browser)) == 4)
+    assert heatmap_values(browser) == expected(0)
+    Select(browser.find_element(By.ID, "fix-top_k")).select_by_value("5")
+    wait(browser, lambda: heatmap_values(browser) == expected(5))
+    assert expected(5) != expected(0)
+    assert parse_qs(urlparse(browser.current_url).query)["top_k"] == ["5"]
+    png = browser.find_element(By.ID, "png-link").get_attribute("href")
+    assert parse_qs(urlparse(png).query) == {"metric": ["kl_to_original"], "top_k": ["5"]}

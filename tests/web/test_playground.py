@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def wait(browser, condition, timeout=30):
-    return WebDriverWait(browser, timeout).until(lambda _: condition())
+    """Poll `condition` (elements re-drawn meanwhile are read again on the next poll)."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]
+                         ).until(lambda _: condition())
 
 
 def text(browser, element_id):

@@ -27,13 +27,17 @@ def _bad(field: str, message: str) -> ma.ValidationError:
     return ma.ValidationError({field: [message]})
 
 
-def render_messages(args: dict[str, Any], model_template: str) -> tuple[str, list[str]]:
-    """The chat as prompt text, and the template's own stop strings."""
+def render_messages(args: dict[str, Any], model: LanguageModel) -> tuple[str, list[str]]:
+    """The chat as prompt text (the model's template unless one is named), and the
+    template's own stop strings."""
+    own = not args.get("template")
+    special = getattr(model, "special_tokens", None) if own else None
     try:
-        rendered = render_chat(args["messages"], args.get("template") or model_template,
+        rendered = render_chat(args["messages"], args.get("template") or model.chat_template,
                                add_generation_prompt=args.get("add_generation_prompt", True),
                                system=args.get("system"), instructions=args.get("instructions"),
-                               placement=args.get("placement") or "turns")
+                               placement=args.get("placement") or "turns",
+                               special_tokens=special)
     except TemplateError as error:
         raise _bad(error.field, str(error)) from None
     return rendered.text, rendered.stop
@@ -53,7 +57,7 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepa
     """The prompt and GenerationRequest for validated /generate arguments (no Flask needed)."""
     stops, template_stops = args.get("stop") or [], []
     if args.get("messages") is not None:
-        prompt, template_stops = render_messages(args, model.chat_template)
+        prompt, template_stops = render_messages(args, model)
     else:
         prompt = args["prompt"]
     stop_ids = [s for s in stops if isinstance(s, int)]

@@ -30,6 +30,9 @@ class HFModel:
         self.eos_id = self.tokenizer.eos_token_id
         if getattr(self.tokenizer, "chat_template", None):
             self.chat_template = self.tokenizer.chat_template
+        # What apply_chat_template passes a template: the tokenizer's special tokens.
+        self.special_tokens = {k: v for k, v in self.tokenizer.special_tokens_map.items()
+                               if isinstance(v, str)}
         bos = self.tokenizer.bos_token_id
         # What the model reads before the prompt; an empty context still needs one token.
         self.prefix = [bos] if bos is not None else []

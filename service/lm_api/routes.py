@@ -37,7 +37,7 @@ def next_view(args: dict[str, Any]) -> Response:
     model = model_for_request(args["model"])
     text = args.get("text")
     if text is None:
-        text, _ = render_messages(args, model.chat_template)
+        text, _ = render_messages(args, model)
     ids = model.encode(text)
     logits = model.logits([ids])[0]
     listed = [None if v == -np.inf else v for v in logits.tolist()]

@@ -28,6 +28,8 @@ def completion_args(args: dict[str, Any]) -> dict[str, Any]:
         prompt = prompt[0]
     if not isinstance(prompt, str):
         raise ma.ValidationError({"prompt": ["give the prompt as a string (or a list of one)"]})
+    if args["echo"] and args["stream"]:
+        raise ma.ValidationError({"echo": ["echo is not supported with stream"]})
     return {**_shared(args), "prompt": prompt, "logprobs": args.get("logprobs"),
             "max_tokens": args.get("max_tokens") or DEFAULT_MAX_TOKENS}
 
@@ -87,11 +89,14 @@ def chat_logprobs(prepared: Prepared, choice: ChoiceState) -> dict[str, Any]:
     return {"content": content, "refusal": None}
 
 
-def completion_response(prepared: Prepared, choices: list[ChoiceState]) -> dict[str, Any]:
-    """The text_completion object."""
+def completion_response(prepared: Prepared, choices: list[ChoiceState],
+                        echo: bool = False) -> dict[str, Any]:
+    """The text_completion object (`echo` puts the prompt before each text)."""
     wanted = prepared.request.logprobs is not None
+    head = prepared.prompt if echo else ""
     return {**envelope("text_completion", prepared), "usage": usage(prepared, choices),
-            "choices": [{"index": c.index, "text": c.text, "finish_reason": c.finish_reason,
+            "choices": [{"index": c.index, "text": head + c.text,
+                         "finish_reason": c.finish_reason,
                          "logprobs": completion_logprobs(prepared, c) if wanted else None}
                         for c in choices]}
 

@@ -44,8 +44,10 @@ def _generate(args: dict[str, Any], body: dict[str, Any], kind: str,
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def completions(args: dict[str, Any]) -> Response:
     """OpenAI's legacy completions; extra knobs (top_k, min_p, ...) as extra body fields."""
-    return _generate(args, convert.completion_args(args), "text_completion",
-                     convert.completion_response)
+    def answer(prepared: Any, choices: Any) -> dict[str, Any]:
+        return convert.completion_response(prepared, choices, echo=args["echo"])
+
+    return _generate(args, convert.completion_args(args), "text_completion", answer)
 
 
 @blp.route("/chat/completions", methods=["POST"])

@@ -157,3 +157,7 @@ def test_v1_through_the_test_client(client):
     assert events[0][1]["choices"][0]["delta"]["role"] == "assistant"
     bad = client.post("/v1/completions", json={"model": "ngram-pydoc", "prompt": ["a", "b"]})
     assert bad.status_code == 422
+    echoed = client.post("/v1/completions", json={"model": "ngram-pydoc", "prompt": "The for",
+                                                  "max_tokens": 6, "seed": 3, "top_k": 50,
+                                                  "echo": True}).get_json()
+    assert echoed["choices"][0]["text"] == "The for" + direct["choices"][0]["text"]

@@ -15,6 +15,10 @@ SENTENCES = ["The for statement is used to iterate over a sequence.",
              "Functions return values; classes define new types. Grüße!"]
 
 
+CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n"
+                 "{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}")
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     from tokenizers import ByteLevelBPETokenizer
@@ -24,7 +28,8 @@ def model_dir(tmp_path_factory):
     bpe.train_from_iterator(SENTENCES, vocab_size=300, min_frequency=1,
                             special_tokens=["<|endoftext|>"], show_progress=False)
     tokenizer = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>", eos_token="<|endoftext|>")
+        tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+        chat_template=CHAT_TEMPLATE)
     torch.manual_seed(0)
     config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=128,
                                      vocab_size=len(tokenizer),
@@ -69,5 +74,12 @@ def test_served_over_generate_when_configured(model_dir, make_app):
                                           "seed": 1, "ignore_eos": True}).get_json()
     assert len(body["choices"][0]["tokens"]) == 4
     assert name in [m["id"] for m in client.get("/v1/models").get_json()["data"]]
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    chat = client.post("/generate", json={"model": name, "messages": messages, "max_tokens": 2,
+                                          "seed": 1}).get_json()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
+    assert chat["prompt"] == tokenizer.apply_chat_template(messages, tokenize=False,
+                                                           add_generation_prompt=True)
+    assert chat["prompt"].startswith("<|endoftext|>[system] Be brief.")
     refused = make_app().test_client().post("/generate", json={"model": name, "prompt": "x"})
     assert refused.status_code == 422

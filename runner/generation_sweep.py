@@ -1,16 +1,16 @@
 """Generation sweeps: continuations of prompts from a built-in model over a knob grid."""
 
-import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from runner.generation_stats import SELF_BLEU_SMOOTHING, generation_stats
+from runner.grid import CellParams, grid_cells
 from service.generation.loop import GenerationRequest, generate
 from service.lm.base import LanguageModel
 from service.lm.registry import load_model
 
-GRID_KNOBS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty")
+CRN_SCHEME = "prompt i uses seed + i in every cell; choice j, step t: SeedSequence([s, j, t])"
 
 
 @dataclass
@@ -19,7 +19,7 @@ class GenerationSweepSpec:
 
     source: str  # a model name: ngram-pydoc, ngram:PATH.npz or hf:PATH
     prompts: list[str]
-    grid: dict[str, list[float]]  # knob -> values; the cells are their product
+    grid: dict[str, list[float | int]]  # knob -> values (runner.grid); missing = default
     max_tokens: int = 64
     samples: int = 8  # continuations per prompt per cell
     seed: int = 0
@@ -27,18 +27,16 @@ class GenerationSweepSpec:
     self_bleu: bool = False
     stop: list[str] = field(default_factory=list)
 
-    def cells(self) -> list[dict[str, float]]:
-        """Every combination of the grid's values, in a fixed order."""
-        names = [k for k in GRID_KNOBS if k in self.grid]
-        return [dict(zip(names, values, strict=True))
-                for values in itertools.product(*(self.grid[k] for k in names))]
+    def cells(self) -> list[CellParams]:
+        """Every combination of the grid's values, in the runner's stable order."""
+        return grid_cells(self.grid)
 
     def conventions(self) -> dict[str, Any]:
         """How the statistics are defined (stored with the run)."""
         return {"tokens": "model token ids", "distinct_n": "pooled over all continuations",
                 "repetition_rate": "seq-rep-4, mean over continuations",
                 "self_bleu": SELF_BLEU_SMOOTHING if self.self_bleu else None,
-                "seeds": "prompt i uses seed + i in every cell (common random numbers)"}
+                "seeds": CRN_SCHEME}
 
 
 def read_prompts(text: str) -> list[str]:
@@ -46,12 +44,10 @@ def read_prompts(text: str) -> list[str]:
     return [line.replace("\\n", "\n") for line in text.splitlines() if line.strip()]
 
 
-def run_cell(model: LanguageModel, spec: GenerationSweepSpec, knobs: dict[str, float],
+def run_cell(model: LanguageModel, spec: GenerationSweepSpec, cell: CellParams,
              prompt_ids: Sequence[list[int]]) -> dict[str, Any]:
-    """Generate `samples` continuations per prompt with these knobs; their statistics."""
-    params = {**knobs, "preset": spec.preset}
-    if "top_k" in params:
-        params["top_k"] = int(params["top_k"])
+    """Generate `samples` continuations per prompt with the cell's knobs; their statistics."""
+    params = {**cell._asdict(), "top_k": int(cell.top_k), "preset": spec.preset}
     groups = []
     for index, ids in enumerate(prompt_ids):
         request = GenerationRequest(ids, max_tokens=spec.max_tokens, n=spec.samples,
@@ -60,15 +56,22 @@ def run_cell(model: LanguageModel, spec: GenerationSweepSpec, knobs: dict[str, f
     return generation_stats(groups, with_self_bleu=spec.self_bleu)
 
 
-def run_sweep(spec: GenerationSweepSpec,
-              on_cell: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Every cell's knobs and statistics, in grid order."""
+def compute_cells(spec: GenerationSweepSpec, skip: set[CellParams] | None = None
+                  ) -> Iterator[tuple[CellParams, dict[str, Any]]]:
+    """(cell, statistics) for every cell not in `skip`, in grid order."""
     model = load_model(spec.source)
     prompt_ids = [model.encode(p) for p in spec.prompts]
+    for cell in spec.cells():
+        if not skip or cell not in skip:
+            yield cell, run_cell(model, spec, cell, prompt_ids)
+
+
+def run_sweep(spec: GenerationSweepSpec,
+              on_cell: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Every cell's knobs and statistics, in grid order (no database)."""
     rows = []
-    for knobs in spec.cells():
-        row = {**knobs, **run_cell(model, spec, knobs, prompt_ids)}
-        rows.append(row)
+    for cell, stats in compute_cells(spec):
+        rows.append({**cell._asdict(), **stats})
         if on_cell:
-            on_cell(row)
+            on_cell(rows[-1])
     return rows

@@ -16,9 +16,20 @@ PUBLIC_ENDPOINTS = {
 }
 
 
+# Other blueprints add predicates here (request -> bool) for requests that carry no data,
+# such as the web pages' HTML shells; their own API calls still need the token.
+PUBLIC_CHECKS = "logitlab.public_checks"
+
+
+def _is_public() -> bool:
+    if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
+        return True
+    return any(check(request) for check in current_app.extensions.get(PUBLIC_CHECKS, ()))
+
+
 def _check_token() -> Response | None:
     token: str = current_app.config.get("API_TOKEN") or ""
-    if not token or request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
+    if not token or _is_public():
         return None
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request
 
 from service.db.models import METRICS, PARAMETERS
 from service.sampling import PRESETS, STAGES
+from service.security import PUBLIC_CHECKS
 from service.web.controls import knobs_json
 from service.web.negotiation import wants_html
 
@@ -15,6 +16,18 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 # JSON endpoints of the runs blueprint that a browser's navigation gets as a page instead.
 PAGES = {"runs.list_runs": "web/runs.html", "runs.show_run": "web/run.html"}
+
+
+def _page_without_data(req) -> bool:
+    """The playground, its assets and the dashboard's HTML shells hold no data: with an API
+    token set they stay reachable, and the pages send the token on their own API calls."""
+    return req.endpoint in ("web.playground", "web.static") or (
+        req.endpoint in PAGES and wants_html(req))
+
+
+@bp.record_once
+def _register_public(state) -> None:
+    state.app.extensions.setdefault(PUBLIC_CHECKS, []).append(_page_without_data)
 
 
 @bp.get("/")

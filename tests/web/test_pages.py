@@ -123,3 +123,18 @@ def test_assets_are_local_and_every_import_resolves(web):
         local = [ref for ref in refs if ref.startswith("/ui/static/")]
         assert local and all(_status(web, ref) == 200 for ref in local)
         assert not [ref for ref in refs if ref.startswith(("http:", "https:", "//"))]
+
+
+def test_pages_stay_public_with_an_api_token_but_the_api_does_not(make_app):
+    client = make_app(API_TOKEN="s3cret").test_client()
+    html = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+    assert client.get("/", headers=html).status_code == 200
+    asset = client.get("/ui/static/js/api.js")
+    asset.close()  # a file response: release the handle
+    assert asset.status_code == 200
+    assert client.get("/runs", headers=html).status_code == 200
+    assert client.get("/runs", headers={"Accept": "application/json"}).status_code == 401
+    assert client.post("/sample", json={"logits": [0.0, 1.0]}).status_code == 401
+    authorized = client.post("/sample", json={"logits": [0.0, 1.0]},
+                             headers={"Authorization": "Bearer s3cret"})
+    assert authorized.status_code == 200

@@ -8,6 +8,27 @@ export class ApiError extends Error {
   }
 }
 
+// With LOGITLAB_API_TOKEN set on the server, the pages ask for the token once per tab
+// (sessionStorage) and send it as a bearer token; the pages themselves are public.
+const TOKEN_KEY = 'logitlab-api-token';
+
+function withToken(headers) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
+async function send(url, options) {
+  let response = await fetch(url, { ...options, headers: withToken(options.headers) });
+  if (response.status === 401) {
+    const token = window.prompt('This Logit Lab server needs its API token:');
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token.trim());
+      response = await fetch(url, { ...options, headers: withToken(options.headers) });
+    }
+  }
+  return response;
+}
+
 async function parse(response) {
   const type = response.headers.get('Content-Type') || '';
   const body = type.includes('json') ? await response.json() : null;
@@ -16,7 +37,7 @@ async function parse(response) {
 }
 
 export async function getJSON(url, { signal } = {}) {
-  return parse(await fetch(url, { headers: { Accept: 'application/json' }, signal }));
+  return parse(await send(url, { headers: { Accept: 'application/json' }, signal }));
 }
 
 // Parameters in the query-string forms that binary bodies use (see README: binary bodies).
@@ -47,7 +68,7 @@ export function sampleRequest(source, params) {
 
 export async function postSample(source, params, { signal } = {}) {
   const { url, type, body } = sampleRequest(source, params);
-  const response = await fetch(url, {
+  const response = await send(url, {
     method: 'POST', body, signal,
     headers: { 'Content-Type': type, Accept: 'application/json' },
   });
@@ -55,7 +76,7 @@ export async function postSample(source, params, { signal } = {}) {
 }
 
 export async function postJSON(url, document, { signal } = {}) {
-  const response = await fetch(url, {
+  const response = await send(url, {
     method: 'POST', body: JSON.stringify(document), signal,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
   });

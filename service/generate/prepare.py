@@ -64,6 +64,12 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepa
     if any(token >= model.vocab_size for token in stop_ids):
         raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
     prompt_ids = model.encode(prompt)
+    own_limit = getattr(model, "max_context", None)
+    # The last step reads the model's prefix, the prompt and max_tokens - 1 generated tokens.
+    longest = len(getattr(model, "prefix", ())) + len(prompt_ids) + args["max_tokens"] - 1
+    if own_limit is not None and longest > own_limit:
+        raise _bad("max_tokens", f"prompt tokens ({len(prompt_ids)}) + max_tokens exceed what "
+                   f"{model.name} can read ({own_limit} positions)")
     if len(prompt_ids) + args["max_tokens"] > max_context:
         raise _bad("max_tokens", f"prompt tokens + max_tokens exceed {max_context} "
                    "(LOGITLAB_MAX_CONTEXT)")

@@ -35,7 +35,7 @@ class GenerateRequestSchema(ma.Schema):
                         metadata={"description": "omit for a fresh one (reported back)"}),
             "stream": ma.fields.Boolean(load_default=False,
                                         metadata={"description": "server-sent events"}),
-            "logprobs": Int(validate=Range(0), metadata={
+            "logprobs": Int(validate=Range(0, 20), metadata={
                 "description": "also return the k most likely alternatives per token"}),
             "penalize_prompt": ma.fields.Boolean(load_default=False, metadata={
                 "description": "penalties also count the prompt's tokens"}),

@@ -27,6 +27,11 @@ class HFModel:
             raise UnknownModelError(f"cannot load {path!r} as a causal LM: {error}") from None
         self.model.eval()
         self.vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
+        config = self.model.config
+        positions = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None)
+        # The longest prompt + completion the model can read (its BOS prefix included).
+        self.max_context = int(positions) if positions else None
         self.eos_id = self.tokenizer.eos_token_id
         if getattr(self.tokenizer, "chat_template", None):
             self.chat_template = self.tokenizer.chat_template

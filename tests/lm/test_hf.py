@@ -81,5 +81,7 @@ def test_served_over_generate_when_configured(model_dir, make_app):
     assert chat["prompt"] == tokenizer.apply_chat_template(messages, tokenize=False,
                                                            add_generation_prompt=True)
     assert chat["prompt"].startswith("<|endoftext|>[system] Be brief.")
+    too_long = client.post("/generate", json={"model": name, "prompt": "The", "max_tokens": 200})
+    assert too_long.status_code == 422 and "128 positions" in too_long.get_json()["detail"]
     refused = make_app().test_client().post("/generate", json={"model": name, "prompt": "x"})
     assert refused.status_code == 422

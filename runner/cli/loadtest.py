@@ -60,12 +60,6 @@ def loopback_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _scenario_help() -> str:
-    lines = [f"{s.name}: {s.description}" + (" [unavailable]" if s.unavailable else "")
-             for s in SCENARIOS.values()]
-    return "Scenario to run. " + "; ".join(lines)
-
-
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
@@ -110,7 +104,7 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
 
 @click.command()
 @click.option("--scenario", required=True, type=click.Choice(list(SCENARIOS)),
-              help=_scenario_help())
+              help="What to send (`logitlab loadtests scenarios` describes each).")
 @click.option("--users", "-u", default=4, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--spawn-rate", "-r", default=4.0, show_default=True,
               type=click.FloatRange(0, min_open=True), help="Users started per second.")
@@ -138,7 +132,8 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
 @click.option("--max-rss-growth", type=float, default=None, metavar="PCT",
               help="Fail (exit 1) when a worker's RSS grows more than PCT % after warm-up.")
 @click.option("--rss-warmup", type=Duration(), default="10s", show_default=True,
-              help="RSS growth is measured from this far into each worker's run.")
+              help="RSS growth is measured from this far into each worker's life "
+                   "(at most a quarter of --duration).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where locust's CSV files and logs go [default: a new temporary directory].")
 @db_option

@@ -71,8 +71,8 @@ class Monitor(threading.Thread):
         self.join(10)
 
     def rss_report(self) -> dict:
-        """Per worker: RSS once it has served `warmup_s` seconds, at its last sample (MiB), and
-        the growth in between in %."""
+        """Per worker (MiB): RSS at its first sample, once it has served `warmup_s` seconds and
+        at its last sample; growth from the second to the third in %."""
         workers = {}
         for pid, series in self.samples.items():
             born = series[0][0]  # a replacement worker warms up from its own start
@@ -81,7 +81,7 @@ class Monitor(threading.Thread):
             if pid == self.killed or end[0] - start[0] < self.interval_s:
                 continue  # the killed worker, and replacements too young to measure
             workers[str(pid)] = {
-                "start_mib": round(start[1] / 2**20, 2), "end_mib": round(end[1] / 2**20, 2),
+                "first_mib": round(series[0][1] / 2**20, 2), "start_mib": round(start[1] / 2**20, 2), "end_mib": round(end[1] / 2**20, 2),
                 "growth_pct": round(100.0 * (end[1] - start[1]) / start[1], 2),
                 "seconds": round(end[0] - start[0], 1)}
         growth = max((w["growth_pct"] for w in workers.values()), default=None)

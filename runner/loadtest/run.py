@@ -67,9 +67,10 @@ def echo_enabled(base_url: str) -> bool:
         return False
 
 
-def _locust(config: LoadTestConfig, scenario: str, host: str, seconds: float) -> LocustRun:
+def _locust(config: LoadTestConfig, scenario: str, host: str, seconds: float,
+            user_rate: float) -> LocustRun:
     return run_locust(scenario, host, config.users, config.spawn_rate, seconds, config.out_dir,
-                      config.user_rate, config.request_bound(seconds))
+                      user_rate, config.request_bound(seconds))
 
 
 def _fault(server: Server, monitor: Monitor, workers: int, failures: int) -> dict:
@@ -117,7 +118,8 @@ def execute(config: LoadTestConfig, say: Callable[[str], None] = print) -> dict:
             if echo_enabled(host):
                 seconds = config.baseline_duration_s or config.duration_s
                 say(f"baseline: {BASELINE} for {seconds:g} s")
-                baseline = _locust(config, BASELINE, host, seconds)
+                # Closed loop even when the scenario is paced: the baseline is the ceiling.
+                baseline = _locust(config, BASELINE, host, seconds, user_rate=0.0)
             else:
                 baseline_note = f"no baseline: {host} does not serve POST /echo " \
                                 "(start it with LOGITLAB_ENABLE_ECHO=1)"
@@ -130,7 +132,7 @@ def execute(config: LoadTestConfig, say: Callable[[str], None] = print) -> dict:
             monitor.start()
         say(f"scenario: {config.scenario} for {config.duration_s:g} s, {config.users} users")
         try:
-            main = _locust(config, config.scenario, host, config.duration_s)
+            main = _locust(config, config.scenario, host, config.duration_s, config.user_rate)
         finally:
             if monitor is not None:
                 monitor.stop()

@@ -147,3 +147,49 @@ def test_an_unavailable_scenario_is_refused_before_any_run(monkeypatch, tmp_path
         run.check_config(run.LoadTestConfig("nope", 1, 1, 5, tmp_path))
     with pytest.raises(ValueError, match="inside --duration"):
         run.check_config(run.LoadTestConfig("echo", 1, 1, 5, tmp_path, kill_worker_at_s=5))
+
+
+def _fake_locust(calls):
+    from runner.loadtest.locustrun import LocustRun
+
+    def run_locust(scenario, host, users, spawn_rate, seconds, out_dir, user_rate,
+                   max_requests):
+        calls.append({"scenario": scenario, "seconds": seconds, "user_rate": user_rate,
+                      "max_requests": max_requests})
+        stats = parse_stats(STATS_CSV.replace("10.63", "40.0" if scenario == BASELINE
+                                              else "10.0"))
+        return LocustRun(scenario, stats, [], 0, out_dir / scenario, out_dir / "log")
+
+    return run_locust
+
+
+def test_baseline_runs_closed_loop_and_gives_the_ratio(monkeypatch, tmp_path):
+    from runner.loadtest import run
+
+    calls = []
+    monkeypatch.setattr(run, "run_locust", _fake_locust(calls))
+    monkeypatch.setattr(run, "echo_enabled", lambda host: True)
+    config = run.LoadTestConfig("mixed", 2, 2, 20, tmp_path, host="http://127.0.0.1:1",
+                                baseline_duration_s=5, user_rate=3.0,
+                                thresholds=Thresholds(max_failure_ratio=0.05))
+    record = run.execute(config, say=lambda text: None)
+    assert calls == [
+        {"scenario": "echo", "seconds": 5, "user_rate": 0.0, "max_requests": 25_000},
+        {"scenario": "mixed", "seconds": 20, "user_rate": 3.0, "max_requests": 100_000}]
+    assert record["baseline_rps"] == 40.0 and record["baseline_ratio"] == 0.25
+    assert record["rss"] is None and record["fault"] is None and not record["self_hosted"]
+    assert record["passed"] and record["failures"] == 1
+
+
+def test_no_baseline_when_the_host_has_no_echo(monkeypatch, tmp_path):
+    from runner.loadtest import run
+
+    calls = []
+    monkeypatch.setattr(run, "run_locust", _fake_locust(calls))
+    monkeypatch.setattr(run, "echo_enabled", lambda host: False)
+    config = run.LoadTestConfig("small-json", 1, 1, 3, tmp_path, host="http://127.0.0.1:1")
+    record = run.execute(config, say=lambda text: None)
+    assert [call["scenario"] for call in calls] == ["small-json"]
+    assert record["baseline"] is None and record["baseline_ratio"] is None
+    assert "LOGITLAB_ENABLE_ECHO=1" in record["config"]["baseline_note"]
+    assert not record["passed"]  # the default threshold: no failed request at all

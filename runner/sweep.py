@@ -7,18 +7,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner import storage
-from runner.chunk import compute_chunk
-from runner.crn import CRN_SCHEME, row_seeds
-from runner.grid import CellParams, grid_cells
-from runner.prefix import SortedRows
-from runner.prefix_stats import compute_prefix_chunk
-from runner.rowcontext import RowContext
+from runner.crn import CRN_SCHEME
+from runner.executors import Executor, LocalExecutor, RunJob
+from runner.grid import grid_cells
 from runner.sources import Source, load_source
-from service.sampling import row_uniforms
 from service.sampling.presets import PRESETS
 
 TOP_P_RULE = ("keep the shortest sorted prefix with cumsum >= top_p - 1e-9, plus every token "
@@ -116,38 +111,28 @@ def _load(sessions: sessionmaker[Session], run_id: int) -> tuple[Any, Source]:
     return run, source
 
 
-def _engine(run: Any, source: Source) -> Callable[[np.ndarray, list[CellParams]], list[dict]]:
-    """The run's chunk function: uniforms and cells in, one statistics dict per cell out."""
-    if run.engine == "prefix":
-        rows = SortedRows(source.logits)
-        return lambda uniforms, cells: compute_prefix_chunk(rows, uniforms, cells, run.preset)
-    ctx = RowContext(source, run.preset)
-    return lambda uniforms, cells: compute_chunk(ctx, uniforms, cells, run.preset,
-                                                 source.contexts)
-
-
 def execute(sessions: sessionmaker[Session], run_id: int,
-            on_cells: Callable[[int], None] | None = None) -> int:
+            on_cells: Callable[[int], None] | None = None,
+            executor: Executor | None = None) -> int:
     """Compute and store every missing cell of the run; returns how many were written.
 
     Chunks are fixed slices of the grid (run.chunk_cells cells each), so a resumed run does
     exactly the computations an uninterrupted one would (same batches, same reductions); a
-    chunk whose cells are all stored is skipped and only missing cells are written.
+    chunk whose cells are all stored is skipped and only missing cells are written. The
+    executor (default: in-process, chunk by chunk) computes; this process alone writes, one
+    cell per transaction, so a cell is stored once whichever worker computed it.
     """
-    run, source = _load(sessions, run_id)
+    run = _load(sessions, run_id)[0]  # the source is checked here, loaded by the executor
     storage.set_status(sessions, run_id, "running")
     cells = grid_cells(run.grid)
     done = storage.written_cells(sessions, run_id)
     if on_cells is not None and done:
         on_cells(len(done))
-    compute = _engine(run, source)
-    uniforms = row_uniforms(row_seeds(run.seed, source.n_rows), run.samples)
+    chunks = [cells[first : first + run.chunk_cells]
+              for first in range(0, len(cells), run.chunk_cells)]
+    pending = [chunk for chunk in chunks if not all(cell in done for cell in chunk)]
     written = 0
-    for first in range(0, len(cells), run.chunk_cells):
-        chunk: list[CellParams] = cells[first : first + run.chunk_cells]
-        if all(cell in done for cell in chunk):
-            continue
-        results = compute(uniforms, chunk)
+    for chunk, results in (executor or LocalExecutor()).map(RunJob.of(run), pending):
         for cell, stats in zip(chunk, results, strict=True):
             if cell not in done and storage.write_cell(sessions, run_id, cell, stats):
                 written += 1

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from runner import storage
 from runner.cli.common import cell_rows, console, db_option, open_sessions
 from runner.cli.runs import SHOW_METRICS, print_cells
+from runner.executors import EXECUTORS, Executor, ExecutorError, make_executor
 from runner.grid import GridSpecError, build_grid, swept
 from runner.sources import DEFAULT_SOURCE, SourceSpecError
 from runner.sweep import MEMORY_BUDGET, SweepError, SweepSpec, create, execute
@@ -19,12 +20,13 @@ SUMMARY_ROWS = 40
 GRID_HELP = "Comma list and/or start:stop:count ranges, e.g. 0.2,0.5,1.0 or 0.1:2.0:20."
 
 
-def _run_with_progress(sessions, run_id: int, total: int) -> None:
+def _run_with_progress(sessions, run_id: int, total: int, executor: Executor) -> None:
     err = console(stderr=True)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task(f"run {run_id}", total=total)
-        execute(sessions, run_id, on_cells=lambda count: progress.advance(task, count))
+        execute(sessions, run_id, on_cells=lambda count: progress.advance(task, count),
+                executor=executor)
 
 
 @click.command()
@@ -47,13 +49,25 @@ def _run_with_progress(sessions, run_id: int, total: int) -> None:
               show_default=True,
               help="prefix: sort each row once and share it across cells (truncation-only "
                    "sweeps); core: batches through service.sampling (needed for penalties).")
+@click.option("--executor", "executor_name", type=click.Choice(EXECUTORS), default="local",
+              show_default=True, help="Where cells are computed: this process, every local "
+                                      "core, or Dask distributed.")
+@click.option("--scheduler", metavar="tcp://HOST:8786",
+              help="Dask scheduler address for --executor dask [default: a local cluster].")
 @click.option("--resume", "resume", type=int, metavar="RUN_ID",
               help="Finish an interrupted run: compute only its missing cells.")
 @db_option
-def sweep(source, preset, samples, seed, name, memory_mb, engine, resume, db_url,
-          **grid_options) -> None:
+def sweep(source, preset, samples, seed, name, memory_mb, engine, executor_name, scheduler,
+          resume, db_url, **grid_options) -> None:
     """Sweep sampling parameters over a logits source and store per-cell statistics."""
+    if scheduler is not None and executor_name != "dask":
+        raise click.UsageError(f"--scheduler is for --executor dask, not {executor_name}")
     sessions = open_sessions(db_url)
+    try:  # before any run is recorded: an unreachable scheduler leaves nothing behind
+        executor = make_executor(executor_name, scheduler)
+    except ExecutorError as error:
+        raise click.ClickException(str(error)) from None
+    click.get_current_context().call_on_close(executor.close)
     if resume is not None:
         given = ["--" + k.replace("_", "-") for k, v in grid_options.items() if v is not None]
         if given:
@@ -73,7 +87,7 @@ def sweep(source, preset, samples, seed, name, memory_mb, engine, resume, db_url
     click.echo(f"run id {run_id}")
     sys.stdout.flush()
     try:
-        _run_with_progress(sessions, run_id, run.n_cells)
+        _run_with_progress(sessions, run_id, run.n_cells, executor)
     except KeyboardInterrupt:
         storage.set_status(sessions, run_id, "interrupted")
         click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)

@@ -30,7 +30,7 @@ class DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 timeout: str = "30s") -> None:
+                 timeout: str | None = None) -> None:
         distributed = _distributed()
         self.cluster = None
         try:
@@ -41,7 +41,9 @@ class DaskExecutor(Executor):
                 )
                 self.client = distributed.Client(self.cluster)
             else:
-                self.client = distributed.Client(scheduler, timeout=timeout)
+                # timeout None: Dask's distributed.comm.timeouts.connect (30 s by default)
+                kwargs = {} if timeout is None else {"timeout": timeout}
+                self.client = distributed.Client(scheduler, **kwargs)
         except OSError as error:  # includes timeouts: name the scheduler, not a traceback
             self.close()
             raise ExecutorError(f"cannot reach Dask scheduler {scheduler}: {error}") from error

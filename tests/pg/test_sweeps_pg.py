@@ -64,3 +64,10 @@ def test_two_processes_finishing_the_same_run_write_each_cell_once(pg_url, pg_se
         assert run_id_of(finish(writer)) == run_id
     assert cell_count(pg_sessions, run_id) == CELLS
     assert cell_rows(pg_sessions, run_id) == reference(tmp_path, *SWEEP, "--seed", "5")
+
+
+def test_a_dask_sweep_into_postgres_equals_local_on_sqlite(pg_url, pg_sessions, tmp_path):
+    # No --scheduler: the sweep starts its own LocalCluster (one worker process per core).
+    run_id = run_id_of(finish(start(pg_url, *SWEEP, "--seed", "6", "--executor", "dask")))
+    assert cell_count(pg_sessions, run_id) == CELLS
+    assert cell_rows(pg_sessions, run_id) == reference(tmp_path, *SWEEP, "--seed", "6")

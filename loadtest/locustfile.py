@@ -79,8 +79,9 @@ class LogitLabUser(FastHttpUser):
                 response.failure(f"connection error: {response.error!r}")
             elif response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}: {(response.text or '')[:200]}")
-            elif expect not in (response.content or b""):
-                response.failure(f"answer without {expect!r}")
+            elif expect not in (response.content or b""):  # e.g. cut off mid-body
+                response.failure(f"incomplete answer: {len(response.content or b'')} bytes "
+                                 f"without {expect.decode()}")
 
 
 class SmallJsonUser(LogitLabUser):

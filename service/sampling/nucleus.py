@@ -23,27 +23,31 @@ def _adjusted_row(z, row, adjustments) -> tuple[np.ndarray, slice | None]:
     return values, slice(lo, hi)
 
 
-def nucleus_cuts(z, rows, t_before, top_p, adjustments) -> np.ndarray:
+def nucleus_cuts(z, rows, t_before, top_p, adjustments) -> tuple[np.ndarray, np.ndarray]:
     """The exact top-p cut (a raw logit) of each row, NaN for rows holding NaN / +inf (the
-    whole-vocabulary path reports those).
+    whole-vocabulary path reports those), and how many tokens sit at or above it.
 
     One SIMD sort of the row's values (no index sort), then a float64 running sum of
     exp((x - max) / T) in descending order: the cut is the value where it first reaches
     top_p of the total (within the 1e-9 tolerance of docs/sampling.md).
     """
     cuts = np.full(len(rows), np.nan)
+    counts = np.zeros(len(rows), dtype=np.int64)
     for i, row in enumerate(rows.tolist()):
         values, _ = _adjusted_row(z, row, adjustments)
-        ranked = np.sort(values)[::-1]
-        top = ranked[0]
+        ascending = np.sort(values)
+        top = ascending[-1]
         if not np.isfinite(top):
-            continue  # NaN sorts last, so first here; +inf is the maximum
-        weights = ranked.astype(np.float64)
+            continue  # NaN sorts last, +inf is the maximum
+        weights = ascending[::-1].astype(np.float64)
         weights -= top
-        weights /= t_before[row]
+        weights *= 1.0 / t_before[row]
         np.exp(weights, out=weights)
-        cuts[i] = ranked[_reach(weights, (top_p[row] - TOP_P_TOLERANCE) * weights.sum())]
-    return cuts
+        cut = ascending[len(ascending) - 1 - _reach(weights, (top_p[row] - TOP_P_TOLERANCE)
+                                                    * weights.sum())]
+        cuts[i] = cut
+        counts[i] = len(ascending) - np.searchsorted(ascending, cut, side="left")
+    return cuts, counts
 
 
 def _reach(weights: np.ndarray, goal: float, block: int = 8192) -> int:
@@ -60,10 +64,8 @@ def _reach(weights: np.ndarray, goal: float, block: int = 8192) -> int:
 
 
 def nucleus_writer(z, rows, cuts, temperature, adjustments):
-    """(kept counts, writer) for BatchBuilder.reserve: q over the tokens at or above the cut,
-    written straight into the batch's arrays."""
-    counts = np.array([np.count_nonzero(_adjusted_row(z, row, adjustments)[0] >= cut)
-                       for row, cut in zip(rows.tolist(), cuts.tolist(), strict=True)])
+    """Writer for BatchBuilder.reserve: q over the tokens at or above each row's cut, written
+    straight into the batch's arrays."""
 
     def write(reserved):
         entropy = np.empty(len(rows))
@@ -77,10 +79,9 @@ def nucleus_writer(z, rows, cuts, temperature, adjustments):
             mass = np.exp(shifted)
             norm = float(np.einsum("i->", mass))
             entropy[i] = max(np.log(norm) - float(np.einsum("i,i->", mass, shifted)) / norm, 0.0)
-            mass /= norm
             out_ids, out_probs = reserved.row(i)
             out_ids[:] = ids
-            out_probs[:] = mass
+            np.multiply(mass, 1.0 / norm, out=out_probs, casting="same_kind")
         return entropy
 
-    return counts, write
+    return write

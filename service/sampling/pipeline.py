@@ -134,13 +134,13 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
     alone = is_top_p & plan.only_stage("top_p", resolved, z.shape[1])[rows]
     if alone.any():
         nucleus = rows[alone]
-        cuts = nucleus_cuts(z, nucleus, t_before, resolved.top_p, adjustments)
+        cuts, counts = nucleus_cuts(z, nucleus, t_before, resolved.top_p, adjustments)
         found = np.isfinite(cuts)
         left.append(nucleus[~found])
         if found.any():
-            counts, writer = nucleus_writer(z, nucleus[found], cuts[found],
-                                            resolved.temperature, adjustments)
-            builder.reserve(nucleus[found], counts, writer)
+            writer = nucleus_writer(z, nucleus[found], cuts[found], resolved.temperature,
+                                    adjustments)
+            builder.reserve(nucleus[found], counts[found], writer)
     shared = rows[is_top_p & ~alone]
     if shared.size:
         total = window.row_total_mass(z, shared, t_before, adjustments)

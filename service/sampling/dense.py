@@ -44,9 +44,15 @@ def check_block(z: np.ndarray, block_max: np.ndarray) -> None:
 
 
 def finite_counts(z: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Number of finite (unmasked) logits in each row; NaN counts as finite here."""
-    return np.array([z.shape[1] - np.count_nonzero(z[r] == -np.inf) for r in rows.tolist()],
-                    dtype=np.int64)
+    """Number of finite (unmasked) logits in each row; NaN counts as finite here.
+
+    A row's minimum (one fast pass) tells whether it has a masked token at all; only those
+    rows are counted."""
+    counts = np.full(len(rows), z.shape[1], dtype=np.int64)
+    for i, row in enumerate(rows.tolist()):
+        if z[row].min() == -np.inf:
+            counts[i] -= np.count_nonzero(z[row] == -np.inf)
+    return counts
 
 
 def _write_adjustments(x, chunk, adjustments, scale) -> None:
@@ -102,7 +108,7 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
                     x -= x.max(axis=1, keepdims=True)
                     x *= inverse_t[:, None]
             partial = counts[span] < vocab
-            if partial.any() or np.isneginf(x).any():
+            if partial.any():
                 # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
                 np.maximum(x, np.finfo(x.dtype).min, out=x)
             block = None if partial.any() else reserved.block(span.start, span.stop, vocab)
@@ -110,7 +116,11 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
             weights = block[1] if direct else np.empty_like(x)
             np.exp(x, out=weights)
             total = np.einsum("ij->i", weights).astype(np.float64)
-            weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
+            if not np.all(np.isfinite(weighted)):  # x / T overflowed to -inf somewhere
+                np.maximum(x, np.finfo(x.dtype).min, out=x)
+                weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
             entropy[span] = np.maximum(np.log(total) - weighted / total, 0.0)
             weights *= (1.0 / total).astype(weights.dtype)[:, None]
             if block is not None:

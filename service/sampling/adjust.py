@@ -26,9 +26,13 @@ class Adjustments:
         """The values after every adjustment stage."""
         return list(self.values_after.values())[-1]
 
-    def row_slices(self, batch: int) -> np.ndarray:
-        """Start offsets (length batch + 1) of each row's edits in the flat arrays."""
-        return np.searchsorted(self.rows, np.arange(batch + 1))
+    def locate(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the edits that fall in `rows` (sorted batch row ids): their positions in `rows`
+        and their indices here."""
+        position = np.minimum(np.searchsorted(rows, self.rows), len(rows) - 1)
+        mine = np.flatnonzero(rows[position] == self.rows)
+        return position[mine], mine
+
 
 
 def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -31,9 +31,8 @@ def adjusted_block(z, rows, adjustments, dtype=None) -> np.ndarray:
     """A writable copy of z[rows] with the adjusted logits written in."""
     block = z[rows].astype(dtype or z.dtype)
     if adjustments is not None:
-        position = np.minimum(np.searchsorted(rows, adjustments.rows), len(rows) - 1)
-        mine = rows[position] == adjustments.rows
-        block[position[mine], adjustments.cols[mine]] = adjustments.values[mine]
+        position, mine = adjustments.locate(rows)
+        block[position, adjustments.cols[mine]] = adjustments.values[mine]
     return block
 
 
@@ -57,10 +56,9 @@ def finite_counts(z: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _write_adjustments(x, chunk, adjustments, scale) -> None:
     if adjustments is not None:
-        position = np.minimum(np.searchsorted(chunk, adjustments.rows), len(chunk) - 1)
-        mine = chunk[position] == adjustments.rows
-        x[position[mine], adjustments.cols[mine]] = adjustments.values[mine] * (
-            scale if np.isscalar(scale) else scale[position[mine]])
+        position, mine = adjustments.locate(chunk)
+        x[position, adjustments.cols[mine]] = adjustments.values[mine] * (
+            scale if np.isscalar(scale) else scale[position])
 
 
 def _shifted_scaled(source, chunk, inverse_t, adjustments, x) -> np.ndarray:

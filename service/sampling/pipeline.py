@@ -37,11 +37,9 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
         for name in (n for n in params.order if n in ADJUSTMENT_STAGES):
             if adjustments is not None and name in adjustments.values_after:
                 with tracer.stage(state, name):
-                    block_values = adjustments.values_after[name]
-                    position = np.minimum(np.searchsorted(state.rows, adjustments.rows),
-                                          len(state.rows) - 1)
-                    mine = state.rows[position] == adjustments.rows
-                    state.set_values(position[mine], adjustments.cols[mine], block_values[mine])
+                    position, mine = adjustments.locate(state.rows)
+                    state.set_values(position, adjustments.cols[mine],
+                                     adjustments.values_after[name][mine])
             else:
                 tracer.skip(state, name)
     is_greedy = per_row("temperature") == 0

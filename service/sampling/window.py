@@ -74,10 +74,8 @@ def extract(z, rows, keys, adjustments, thr, rules):
     vocab = z.shape[1]
     adjusted_keys = adjusted_values = None
     if adjustments is not None:
-        position = np.full(z.shape[0], -1)
-        position[rows] = np.arange(len(rows))
-        mine = position[adjustments.rows] >= 0
-        adjusted_keys = position[adjustments.rows[mine]] * vocab + adjustments.cols[mine]
+        position, mine = adjustments.locate(rows)
+        adjusted_keys = position * vocab + adjustments.cols[mine]
         adjusted_values = adjustments.values[mine]
         keys = sorted_unique(np.concatenate((keys, adjusted_keys)))[0]
     row_of, ids = np.divmod(keys, vocab)

@@ -34,7 +34,6 @@ class Adjustments:
         return position[mine], mine
 
 
-
 def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unique keys, counts, inverse) by one sort: numpy's hash-based unique is far slower
     on the few thousand integer keys seen here."""

@@ -66,11 +66,17 @@ def sweep_table(repeats: int) -> list[tuple[str, str, float, float, float]]:
                         lambda address=address: DaskExecutor(address)))
     try:
         for grid_name, grid, cells in (("400 cells", GRID, 400), ("4 cells", SMALL, 4)):
-            for name, make in configs:
-                times = [sweep_seconds(make, grid, next(seeds)) for _ in range(repeats)]
-                median = statistics.median(times)
-                rows.append((name, grid_name, median, cells / median, os.getloadavg()[0]))
-                print(f"{name:16} {grid_name:9} {[round(t, 2) for t in times]}", flush=True)
+            times: dict[str, list[float]] = {name: [] for name, _ in configs}
+            loads: list[float] = []
+            for _ in range(repeats):  # interleaved, so that load from others hits every row
+                for name, make in configs:
+                    times[name].append(sweep_seconds(make, grid, next(seeds)))
+                    loads.append(os.getloadavg()[0])
+            for name, _ in configs:
+                median = statistics.median(times[name])
+                rows.append((name, grid_name, median, cells / median, statistics.median(loads)))
+                print(f"{name:16} {grid_name:9} {[round(t, 2) for t in times[name]]}",
+                      flush=True)
     finally:
         for cluster in clusters:
             cluster.close()

@@ -32,6 +32,10 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
+def _mib(size: int) -> float:
+    return round(size / 2**20, 2)
+
+
 class Monitor(threading.Thread):
     """Samples worker RSS every `interval_s`; at `kill_at_s` sends SIGKILL to one worker."""
 
@@ -81,7 +85,8 @@ class Monitor(threading.Thread):
             if pid == self.killed or end[0] - start[0] < self.interval_s:
                 continue  # the killed worker, and replacements too young to measure
             workers[str(pid)] = {
-                "first_mib": round(series[0][1] / 2**20, 2), "start_mib": round(start[1] / 2**20, 2), "end_mib": round(end[1] / 2**20, 2),
+                "first_mib": _mib(series[0][1]), "start_mib": _mib(start[1]),
+                "end_mib": _mib(end[1]),
                 "growth_pct": round(100.0 * (end[1] - start[1]) / start[1], 2),
                 "seconds": round(end[0] - start[0], 1)}
         growth = max((w["growth_pct"] for w in workers.values()), default=None)

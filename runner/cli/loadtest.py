@@ -92,7 +92,8 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
                      f"{fault['killed_at_s'] or 0:.1f} s; replaced: "
                      f"{'yes' if fault['replaced'] else 'NO'}; failed requests: "
                      f"{fault['failed_requests']} (in flight per sync worker: "
-                     f"{fault['in_flight_bound']})")
+                     f"{fault['in_flight_bound']}); requests after the kill: "
+                     f"{fault.get('requests_after_kill')}")
     for failure in (record.get("failure_messages") or [])[:5]:
         lines.append(f"  failure x{failure['occurrences']}: {failure['name']}: "
                      f"{failure['error'][:160]}")

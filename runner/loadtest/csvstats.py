@@ -76,3 +76,26 @@ def read_failures(prefix: Path) -> list[dict]:
     return [{"method": row["Method"], "name": row["Name"], "error": row["Error"],
              "occurrences": int(row["Occurrences"])}
             for row in csv.DictReader(path.read_text().splitlines())]
+
+
+def parse_history(text: str) -> list[tuple[int, int, int]]:
+    """`_stats_history.csv` content: (unix second, total requests, total failures) per row of
+    the Aggregated series, in time order."""
+    return [(int(row["Timestamp"]), int(row["Total Request Count"]),
+             int(row["Total Failure Count"]))
+            for row in csv.DictReader(text.splitlines()) if row["Name"] == "Aggregated"]
+
+
+def read_history(prefix: Path) -> list[tuple[int, int, int]]:
+    """The per-second totals of the run whose `--csv` prefix was `prefix` (empty if none)."""
+    path = Path(f"{prefix}_stats_history.csv")
+    return parse_history(path.read_text()) if path.exists() else []
+
+
+def after(history: list[tuple[int, int, int]], moment: float) -> tuple[int, int]:
+    """Requests and failures counted after the unix time `moment` (to the second)."""
+    if not history:
+        return 0, 0
+    before = [row for row in history if row[0] <= moment]
+    base = before[-1] if before else (0, 0, 0)
+    return history[-1][1] - base[1], history[-1][2] - base[2]

@@ -47,6 +47,7 @@ class Monitor(threading.Thread):
         self.samples: dict[int, list[tuple[float, int]]] = {}  # pid -> [(seconds, rss)]
         self.killed: int | None = None
         self.killed_at_s: float | None = None
+        self.killed_at_unix: float | None = None
         self._stop_event = threading.Event()
         self._start = time.monotonic()
 
@@ -67,6 +68,7 @@ class Monitor(threading.Thread):
         workers = worker_pids(self.server_pid)
         if workers:
             self.killed, self.killed_at_s = workers[0], time.monotonic() - self._start
+            self.killed_at_unix = time.time()
             os.kill(self.killed, signal.SIGKILL)
 
     def stop(self) -> None:

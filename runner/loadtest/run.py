@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from runner.loadtest.csvstats import after, read_history
 from runner.loadtest.locustrun import LocustRun, run_locust
 from runner.loadtest.monitor import Monitor
 from runner.loadtest.scenarios import BASELINE, SCENARIOS
@@ -73,8 +74,9 @@ def _locust(config: LoadTestConfig, scenario: str, host: str, seconds: float,
                       user_rate, config.request_bound(seconds))
 
 
-def _fault(server: Server, monitor: Monitor, workers: int, failures: int) -> dict:
-    """Whether the killed worker was replaced (and the server answers), and what failed."""
+def _fault(server: Server, monitor: Monitor, workers: int, main: LocustRun) -> dict:
+    """Whether the killed worker was replaced (and the server answers), what failed, and how
+    many requests the run made after the kill (locust's per-second history)."""
     deadline = time.monotonic() + REPLACE_TIMEOUT_S
     while True:
         now = worker_pids(server.pid)
@@ -82,8 +84,10 @@ def _fault(server: Server, monitor: Monitor, workers: int, failures: int) -> dic
         if replaced or time.monotonic() > deadline:
             break
         time.sleep(0.2)
+    later, _ = after(read_history(main.csv_prefix), monitor.killed_at_unix or 0.0)
     return {"killed_pid": monitor.killed, "killed_at_s": monitor.killed_at_s,
-            "replaced": replaced, "workers_after": now, "failed_requests": failures,
+            "replaced": replaced, "workers_after": now,
+            "failed_requests": main.stats.failures, "requests_after_kill": later,
             "in_flight_bound": IN_FLIGHT_PER_SYNC_WORKER}
 
 
@@ -138,7 +142,7 @@ def execute(config: LoadTestConfig, say: Callable[[str], None] = print) -> dict:
                 monitor.stop()
         fault = None
         if monitor is not None and config.kill_worker_at_s is not None:
-            fault = _fault(server, monitor, workers, main.stats.failures)
+            fault = _fault(server, monitor, workers, main)
     finally:
         if server is not None:
             server.stop()

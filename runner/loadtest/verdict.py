@@ -21,8 +21,8 @@ class Thresholds:
 
 def failed_checks(numbers: dict, thresholds: Thresholds) -> list[str]:
     """One message per threshold the run's numbers exceed; also a run without requests, and a
-    fault run whose killed worker was not replaced or which lost more than its in-flight
-    requests."""
+    fault run that killed no worker, whose worker was not replaced, which stopped after the
+    kill or which lost more than the killed worker's in-flight requests."""
     problems = []
     if not numbers["requests"]:
         problems.append("no request was made")
@@ -40,6 +40,10 @@ def failed_checks(numbers: dict, thresholds: Thresholds) -> list[str]:
     fault = numbers.get("fault")
     if fault and not fault.get("replaced"):
         problems.append(f"killed worker {fault.get('killed_pid')} was not replaced")
+    if fault and fault.get("killed_pid") is None:
+        problems.append("no worker was killed (none was running at --kill-worker-at)")
+    elif fault and fault.get("replaced") and not fault.get("requests_after_kill"):
+        problems.append("the run made no request after the kill")
     if fault and fault.get("failed_requests", 0) > fault.get("in_flight_bound", 0):
         problems.append(f"{fault['failed_requests']} requests failed around the kill, more than "
                         f"the {fault['in_flight_bound']} a killed worker can have in flight")

@@ -8,7 +8,7 @@ import pytest
 
 from loadtest import bodies
 from runner.cli.loadtest import loopback_url, parse_duration
-from runner.loadtest.csvstats import parse_stats, read_failures
+from runner.loadtest.csvstats import after, parse_history, parse_stats, read_failures
 from runner.loadtest.locustrun import locust_command
 from runner.loadtest.scenarios import BASELINE, LOCUSTFILE, SCENARIOS
 from runner.loadtest.verdict import Thresholds, failed_checks
@@ -95,11 +95,29 @@ def test_thresholds():
     fault = {"killed_pid": 7, "replaced": False}
     assert failed_checks(_numbers(fault=fault), Thresholds()) == [
         "killed worker 7 was not replaced"]
-    fault = {"killed_pid": 7, "replaced": True, "failed_requests": 2, "in_flight_bound": 1}
+    fault = {"killed_pid": 7, "replaced": True, "failed_requests": 2, "in_flight_bound": 1,
+             "requests_after_kill": 50}
     assert failed_checks(_numbers(failures=2, failure_ratio=0.02, fault=fault),
                          Thresholds(0.05)) == [
         "2 requests failed around the kill, more than the 1 a killed worker can have in flight"]
     assert failed_checks(_numbers(fault=fault | {"failed_requests": 1}), Thresholds()) == []
+    assert failed_checks(_numbers(fault=fault | {"failed_requests": 1, "requests_after_kill": 0}),
+                         Thresholds()) == ["the run made no request after the kill"]
+    assert failed_checks(_numbers(fault={"killed_pid": None, "replaced": True}),
+                         Thresholds()) == [
+        "no worker was killed (none was running at --kill-worker-at)"]
+
+
+def test_requests_after_a_moment_from_the_history():
+    history = parse_history(
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,Total Request Count,"
+        "Total Failure Count\n"
+        "100,0,,Aggregated,0,0,0,0\n101,2,,Aggregated,5,0,40,0\n"
+        "102,2,,Aggregated,5,0,90,1\n103,2,,Aggregated,5,0,150,1\n")
+    assert history == [(100, 0, 0), (101, 40, 0), (102, 90, 1), (103, 150, 1)]
+    assert after(history, 101.5) == (110, 1)
+    assert after(history, 99) == (150, 1) and after(history, 103) == (0, 0)
+    assert after([], 5) == (0, 0)
 
 
 def test_bodies_are_built_once_and_valid():

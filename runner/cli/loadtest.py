@@ -73,13 +73,19 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
              f"({record['failure_ratio']:.2%})  rps {record['rps']:.1f}",
              f"  latency ms: p50 {_ms(record['p50_ms'])}  p95 {_ms(record['p95_ms'])}  "
              f"p99 {_ms(record['p99_ms'])}  max {_ms(record['max_ms'])}"]
+    config = record.get("config") or {}
+    limits = {key.removeprefix("max_"): value
+              for key, value in (config.get("thresholds") or {}).items() if value is not None}
+    pacing = f"{config['user_rate']:g} req/s per user" if config.get("user_rate") else "closed loop"
+    lines.append(f"  {pacing}; thresholds: "
+                 + (", ".join(f"{key} {value:g}" for key, value in limits.items()) or "none"))
     base = record.get("baseline")
     if base:
         lines.append(f"  baseline {BASELINE}: rps {base['rps']:.1f}, p50 {_ms(base['p50_ms'])}, "
                      f"p95 {_ms(base['p95_ms'])}, failures {base['failures']} -> ratio to "
                      f"baseline {record['baseline_ratio']:.3f}")
-    elif (record.get("config") or {}).get("baseline_note"):
-        lines.append(f"  {record['config']['baseline_note']}")
+    elif config.get("baseline_note"):
+        lines.append(f"  {config['baseline_note']}")
     rss = record.get("rss")
     if rss and rss.get("workers"):
         parts = [f"{pid} {w['start_mib']:.1f} -> {w['end_mib']:.1f} ({w['growth_pct']:+.1f}%)"

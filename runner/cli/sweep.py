@@ -92,7 +92,7 @@ def sweep(source, preset, samples, seed, name, memory_mb, engine, executor_name,
         storage.set_status(sessions, run_id, "interrupted")
         click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)
         sys.exit(130)
-    except (SourceSpecError, SweepError) as error:
+    except (SourceSpecError, SweepError, ExecutorError) as error:
         raise click.ClickException(str(error)) from None
     except Exception:
         storage.set_status(sessions, run_id, "failed")  # resumable like an interrupted run

@@ -13,6 +13,8 @@ from runner.executors.job import RunJob, compute_cells
 # Retries of a task that raised; a task whose worker died is re-run by the scheduler itself
 # (up to distributed.scheduler.allowed-failures deaths) without counting against these.
 TASK_RETRIES = 2
+# Seconds to wait for a first worker when the scheduler has none.
+WORKER_WAIT = 60
 
 
 def _distributed() -> Any:
@@ -51,7 +53,7 @@ class DaskExecutor(Executor):
 
     def map(self, job: RunJob, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         tag = uuid.uuid4().hex[:8]
-        tasks = split(chunks, len(self.client.scheduler_info()["workers"]))
+        tasks = split(chunks, self._workers())
         futures = [
             self.client.submit(compute_cells, job, task, key=f"logitlab-{tag}-{i}",
                                retries=TASK_RETRIES, pure=False)
@@ -64,6 +66,16 @@ class DaskExecutor(Executor):
                 future.release()
         finally:
             self.client.cancel([f for f in futures if not f.done()])
+
+    def _workers(self) -> int:
+        """Workers connected now, after waiting WORKER_WAIT seconds for a first one."""
+        if not self.client.scheduler_info()["workers"]:
+            try:
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except TimeoutError as error:
+                raise ExecutorError(f"no Dask worker joined {self.client.scheduler.address} "
+                                    f"within {WORKER_WAIT} s") from error
+        return len(self.client.scheduler_info()["workers"])
 
     def close(self) -> None:
         if getattr(self, "client", None) is not None:

@@ -3,8 +3,10 @@
 import time
 
 import pytest
+from distributed import LocalCluster
 
 from runner.executors import EXECUTORS, ExecutorError, LocalExecutor, make_executor
+from runner.executors import dask as dask_executor
 from runner.executors.dask import DaskExecutor
 from runner.executors.job import _prepared
 from runner.executors.processes import ProcessExecutor
@@ -78,3 +80,13 @@ def test_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(ExecutorError, match=r"cannot reach Dask scheduler tcp://127\.0\.0\.1:9"):
         DaskExecutor("tcp://127.0.0.1:9", timeout="2s")
     assert time.monotonic() - started < 30
+
+
+def test_a_scheduler_without_workers_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(dask_executor, "WORKER_WAIT", 1)
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty, \
+            DaskExecutor(empty.scheduler_address) as executor:
+        job, chunks = CASES[0]
+        no_worker = r"no Dask worker joined tcp://127\.0\.0\.1:\d+ within 1 s"
+        with pytest.raises(ExecutorError, match=no_worker):
+            list(executor.map(job, chunks))

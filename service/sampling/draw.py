@@ -47,6 +47,39 @@ def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     return positions
 
 
+# Large rows are drawn together when (rows x draws x BLOCK) stays below this many values.
+GATHER_LIMIT = 1 << 22
+
+
+def _draw_large_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarray):
+    """draw_row for many rows at once, with identical results: the same per-row block sums,
+    the same first-block-past-the-target rule and the same in-block running sums, gathered
+    into padded arrays whose padding lies after every prefix that is read."""
+    count = len(rows)
+    starts, kept = batch.indptr[rows], batch.kept[rows]
+    sums = [block_sums(batch.probs[lo:lo + k]) for lo, k in zip(starts, kept, strict=True)]
+    blocks = np.array([len(s) for s in sums])
+    padded = np.zeros((count, blocks.max()))
+    for i, row_sums in enumerate(sums):
+        padded[i, :len(row_sums)] = row_sums
+    block_cum = np.cumsum(padded, axis=1)
+    line = np.arange(count)[:, None]
+    targets = uniforms * block_cum[np.arange(count), blocks - 1][:, None]
+    block = np.minimum(np.count_nonzero(block_cum[:, None, :] <= targets[:, :, None], axis=2),
+                       (blocks - 1)[:, None])
+    base = np.where(block > 0, block_cum[line, np.maximum(block - 1, 0)], 0.0)
+    first = starts[:, None] + block * BLOCK
+    length = np.minimum(BLOCK, (starts + kept)[:, None] - first)
+    offset = np.arange(BLOCK)
+    inside = offset < length[:, :, None]
+    gathered = np.where(inside, batch.probs[np.where(inside, first[:, :, None] + offset, 0)], 0)
+    within = np.cumsum(gathered, axis=2, dtype=np.float64)
+    block_total = np.take_along_axis(within, (length - 1)[:, :, None], axis=2)[:, :, 0]
+    residual = np.minimum(targets - base, np.nextafter(block_total, 0))
+    found = np.count_nonzero(within <= residual[:, :, None], axis=2)
+    return first + np.minimum(found, length - 1)
+
+
 def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarray):
     """Draws for rows of at most one block, with the running sums done for all at once.
 
@@ -84,9 +117,13 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     small = np.flatnonzero(kept <= BLOCK)
     if small.size:
         positions[small] = _draw_small_rows(batch, small, uniforms[small])
-    for row in np.flatnonzero(kept > BLOCK).tolist():
-        lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
-        positions[row] = lo + draw_row(batch.probs[lo:hi], uniforms[row])
+    large = np.flatnonzero(kept > BLOCK)
+    if large.size and large.size * uniforms.shape[1] * BLOCK <= GATHER_LIMIT:
+        positions[large] = _draw_large_rows(batch, large, uniforms[large])
+    elif large.size:
+        for row in large.tolist():
+            lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
+            positions[row] = lo + draw_row(batch.probs[lo:hi], uniforms[row])
     tokens = batch.ids_at(positions)
     chosen = batch.probs[positions]
     with np.errstate(divide="ignore"):

@@ -25,3 +25,17 @@ def test_logits_closer_than_the_maximum_s_rounding_stay_distinct(vocab):
     result = sample(logits, top_p=0.8, seed=0, return_probs=True)
     assert result.kept.tolist() == [3]
     assert np.flatnonzero(result.probs[0]).tolist() == [0, 2, 3]
+
+
+def test_rows_of_many_blocks_draw_the_same_whether_drawn_together_or_alone():
+    # Rows keeping > 1024 tokens are drawn in one vectorized pass when the draws are few and
+    # row by row when they are many; the first m draws must not depend on which.
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((2, 5000)) * 2).astype(np.float32)
+    logits[1, ::3] = -np.inf
+    many = sample(logits, temperature=1.3, n=3000, seed=[5, 6])
+    few = sample(logits, temperature=1.3, n=5, seed=[5, 6])
+    alone = sample(logits[1], temperature=1.3, n=5, seed=6)
+    assert many.kept.min() > 1024
+    np.testing.assert_array_equal(few.tokens, many.tokens[:, :5])
+    np.testing.assert_array_equal(alone.tokens[0], few.tokens[1])

@@ -9,8 +9,10 @@ from .logits import row_maxima
 from .state import State
 from .trace import Tracer, finalize
 
-# Whole-vocabulary work proceeds this many logits at a time, to bound temporary memory.
+# Whole-vocabulary work proceeds this many logits at a time, to bound temporary memory:
+# staged rows need several float64 copies, untruncated rows one buffer in the input's dtype.
 DENSE_CHUNK = 1 << 16
+UNTRUNCATED_CHUNK = 1 << 18
 
 
 @lru_cache(maxsize=8)
@@ -21,8 +23,8 @@ def token_range(vocab: int) -> np.ndarray:
     return ids
 
 
-def row_chunks(rows: np.ndarray, vocab: int):
-    step = max(1, DENSE_CHUNK // vocab)
+def row_chunks(rows: np.ndarray, vocab: int, size: int = DENSE_CHUNK):
+    step = max(1, size // vocab)
     for start in range(0, len(rows), step):
         yield rows[start:start + step]
 
@@ -88,8 +90,9 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
     def write(reserved):
         entropy = np.empty(len(rows))
         done = 0
-        buffer = np.empty((min(len(rows), max(1, DENSE_CHUNK // vocab)), vocab), dtype=z.dtype)
-        for chunk in row_chunks(rows, vocab):
+        buffer = np.empty((min(len(rows), max(1, UNTRUNCATED_CHUNK // vocab)), vocab),
+                          dtype=z.dtype)
+        for chunk in row_chunks(rows, vocab, UNTRUNCATED_CHUNK):
             span = slice(done, done + len(chunk))
             inverse_t = (1.0 / temperature[span]).astype(z.dtype)
             consecutive = chunk[-1] - chunk[0] == len(chunk) - 1

@@ -58,7 +58,7 @@ def sweep_table(repeats: int) -> list[tuple[str, str, float, float, float]]:
     for workers in (1, 2):
         start = time.perf_counter()
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0")
         print(f"LocalCluster({workers} workers) start: {time.perf_counter() - start:.2f} s")
         clusters.append(cluster)
         address = cluster.scheduler_address

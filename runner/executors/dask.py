@@ -39,7 +39,7 @@ class DaskExecutor(Executor):
             if scheduler is None:
                 self.cluster = distributed.LocalCluster(
                     n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                    processes=True, host="127.0.0.1", dashboard_address=None,
+                    processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
                 )
                 self.client = distributed.Client(self.cluster)
             else:

@@ -84,7 +84,7 @@ def test_unreachable_scheduler_is_a_clear_error():
 
 def test_a_scheduler_without_workers_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(dask_executor, "WORKER_WAIT", 1)
-    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty, \
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address="127.0.0.1:0") as empty, \
             DaskExecutor(empty.scheduler_address) as executor:
         job, chunks = CASES[0]
         no_worker = r"no Dask worker joined tcp://127\.0\.0\.1:\d+ within 1 s"

@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    LOGITLAB_DATABASE_URL=sqlite:////data/logitlab.db
+    LOGITLAB_DATABASE_URL=sqlite:////data/logitlab.db \
+    DASK_CONFIG=/app/deploy/dask
 
 WORKDIR /app
 

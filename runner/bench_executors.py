@@ -22,7 +22,7 @@ import numpy as np
 
 from runner.bench_service import _post, start_server, throughput
 from runner.executors import Executor, LocalExecutor
-from runner.executors.dask import DaskExecutor
+from runner.executors.dask import DaskExecutor, local_cluster
 from runner.executors.processes import ProcessExecutor
 from runner.grid import build_grid
 from runner.sweep import SweepSpec, create, execute
@@ -49,16 +49,13 @@ def sweep_seconds(make: Callable[[], Executor], grid: dict[str, str], seed: int)
 def sweep_table(repeats: int) -> list[tuple[str, str, float, float, float]]:
     """(executor, grid, median s, cells/s, 1-min load average) rows; dask rows reuse a
     running LocalCluster."""
-    from distributed import LocalCluster
-
     rows, seeds = [], iter(range(1000))
     configs: list[tuple[str, Callable[[], Executor]]] = [
         ("local", LocalExecutor), ("processes (2)", lambda: ProcessExecutor(2))]
     clusters = []
     for workers in (1, 2):
         start = time.perf_counter()
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0")
+        cluster = local_cluster(workers)
         print(f"LocalCluster({workers} workers) start: {time.perf_counter() - start:.2f} s")
         clusters.append(cluster)
         address = cluster.scheduler_address

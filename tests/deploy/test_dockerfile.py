@@ -4,6 +4,8 @@ import fnmatch
 import shlex
 import tomllib
 
+import dask
+
 from runner.cli import main as logitlab_cli
 from tests.deploy.helpers import ROOT, exec_form, repo_path
 
@@ -74,3 +76,12 @@ def test_pip_installs_extras_that_exist(dockerfile):
     (install,) = [v for v in _values(dockerfile, "RUN") if "pip install" in v]
     extras = install.split("[", 1)[1].split("]", 1)[0].split(",")
     assert {"postgres", "dask", "load"} <= set(extras) <= set(optional)
+
+
+def test_dask_config_unsets_the_malloc_trim_threshold(dockerfile):
+    (env,) = _values(dockerfile, "ENV")
+    settings = dict(part.split("=", 1) for part in shlex.split(env))
+    directory = repo_path(settings["DASK_CONFIG"] + "/")
+    config = dask.config.collect(paths=[str(directory)], env={})
+    environ = config["distributed"]["nanny"]["pre-spawn-environ"]
+    assert "MALLOC_TRIM_THRESHOLD_" in environ and environ["MALLOC_TRIM_THRESHOLD_"] is None

@@ -3,11 +3,12 @@
 import pytest
 from distributed import LocalCluster
 
+from runner.executors.dask import local_cluster
+
 
 def start_cluster() -> LocalCluster:
     """2 single-threaded worker processes (each behind a nanny that restarts it) on loopback."""
-    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0")
+    return local_cluster(2)
 
 
 @pytest.fixture(scope="module")

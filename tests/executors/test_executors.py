@@ -1,5 +1,6 @@
 """local, processes and dask compute the same statistics, bit for bit, for the same chunks."""
 
+import os
 import time
 
 import pytest
@@ -90,3 +91,11 @@ def test_a_scheduler_without_workers_is_a_clear_error(monkeypatch):
         no_worker = r"no Dask worker joined tcp://127\.0\.0\.1:\d+ within 1 s"
         with pytest.raises(ExecutorError, match=no_worker):
             list(executor.map(job, chunks))
+
+
+def test_workers_keep_glibc_adaptive_malloc(cluster):
+    # Dask's default MALLOC_TRIM_THRESHOLD_ made every numpy temporary a fresh mmap.
+    with DaskExecutor(cluster.scheduler_address) as executor:
+        env = executor.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                                           os.environ.get("OMP_NUM_THREADS")))
+    assert list(env.values()) == [(None, "1")] * 2

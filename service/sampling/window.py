@@ -15,33 +15,22 @@ MAX_WINDOW_SHARE = 0.25
 EXACT_TOTAL_SHARE = 0.6
 # Windows are processed this many candidates' worth of rows at a time.
 WINDOW_CHUNK = 1 << 18
-# From this vocabulary size on, candidates are selected row by row so that each row's
-# comparison mask stays in cache; below it, one batched comparison is cheaper.
-ROWWISE_VOCAB = 8192
-
-
 def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count: int):
     """Flat keys (position in `rows` * V + token id) of tokens not below `thr`, and which
     rows fit within `max_count` candidates.
 
     The test is `not (z < thr)` so that NaN lands among the candidates, where the caller's
-    check finds it: the window pass never reads the whole row twice.
+    check finds it: the window pass never reads the whole row twice. For float32 logits the
+    thresholds are rounded to float32, which can only admit a few extra candidates: no float32
+    lies between a threshold and its rounding up.
     """
-    vocab = z.shape[1]
-    fits = np.zeros(len(rows), dtype=bool)
-    if vocab >= ROWWISE_VOCAB:
-        mask = np.empty(vocab, dtype=bool)
-        keys = []
-        for i, (row, cut) in enumerate(zip(rows.tolist(), thr.tolist(), strict=True)):
-            np.less(z[row], cut, out=mask)
-            np.logical_not(mask, out=mask)
-            if np.count_nonzero(mask) <= max_count:
-                fits[i] = True
-                keys.append(np.flatnonzero(mask) + i * vocab)
-        return (np.concatenate(keys) if keys else np.empty(0, np.int64)), fits
-    mask = ~(z[rows] < thr[:, None])
-    fits[:] = np.count_nonzero(mask, axis=1) <= max_count
-    mask[~fits] = False
+    consecutive = len(rows) and rows[-1] - rows[0] == len(rows) - 1
+    block = z[rows[0]:rows[-1] + 1] if consecutive else z[rows]
+    mask = block < thr.astype(z.dtype)[:, None]
+    np.logical_not(mask, out=mask)
+    fits = np.array([np.count_nonzero(line) <= max_count for line in mask], dtype=bool)
+    if not fits.all():
+        mask[~fits] = False
     return np.flatnonzero(mask), fits
 
 

@@ -25,6 +25,13 @@ def start(db_url: str, *args: str) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def logitlab(*args: str) -> str:
+    """stdout of `logitlab ARGS` in a child process, after checking it succeeded."""
+    process = subprocess.Popen([sys.executable, "-c", ENTRY, *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return finish(process)
+
+
 def finish(process: subprocess.Popen) -> str:
     """Wait for the sweep; its stdout, after checking it succeeded."""
     out, err = process.communicate(timeout=300)

@@ -1,5 +1,7 @@
 """Sweeps into PostgreSQL: the same cells as SQLite, concurrent writers, the service reading."""
 
+import json
+
 from sqlalchemy import select
 
 from runner.grid import CellParams, build_grid
@@ -7,7 +9,16 @@ from runner.storage import cell_rows, get_run, write_cell
 from runner.sweep import SweepSpec, create
 from service import create_app
 from service.db import Cell
-from tests.pg.helpers import CELLS, SWEEP, cell_count, finish, reference, run_id_of, start
+from tests.pg.helpers import (
+    CELLS,
+    SWEEP,
+    cell_count,
+    finish,
+    logitlab,
+    reference,
+    run_id_of,
+    start,
+)
 from tests.runner.helpers import make_cell_values
 
 SMALL = ["--source", "zipf:V=4000,s=1.1,rows=8,seed=2", "--temperature", "0.5,1.0",
@@ -20,6 +31,10 @@ def test_sweep_into_postgres_equals_sqlite_and_the_service_reads_it(pg_url, pg_s
     assert get_run(pg_sessions, run_id).status == "finished"
     rows = cell_rows(pg_sessions, run_id)
     assert len(rows) == 8 and rows == reference(tmp_path, *SMALL)
+    exported = json.loads(logitlab("runs", "export", str(run_id), "--format", "json",
+                                   "--db", pg_url))
+    assert exported == rows
+    assert "finished" in logitlab("runs", "list", "--db", pg_url)
     app = create_app({"TESTING": True, "DATABASE_URL": pg_url})
     answer = app.test_client().get(f"/runs/{run_id}/cells?order_by=-entropy&limit=100").get_json()
     app.extensions["logitlab_db"]["engine"].dispose()  # close its PostgreSQL connections

@@ -7,8 +7,6 @@ planned threshold (see plan.py) in one comparison pass and runs the stages on th
 
 import numpy as np
 
-from .adjust import sorted_unique
-
 # Rows whose window would hold more than this share of the vocabulary go dense directly.
 MAX_WINDOW_SHARE = 0.25
 # Top-p rows whose whole-row mass has been summed may use windows up to this share.
@@ -66,7 +64,12 @@ def extract(z, rows, keys, adjustments, thr, rules):
         position, mine = adjustments.locate(rows)
         adjusted_keys = position * vocab + adjustments.cols[mine]
         adjusted_values = adjustments.values[mine]
-        keys = sorted_unique(np.concatenate((keys, adjusted_keys)))[0]
+        # Both key lists are sorted: insert the adjusted ones not already selected.
+        at = np.searchsorted(keys, adjusted_keys)
+        present = np.zeros(len(at), dtype=bool)
+        inside = at < len(keys)
+        present[inside] = keys[at[inside]] == adjusted_keys[inside]
+        keys = np.insert(keys, at[~present], adjusted_keys[~present])
     row_of, ids = np.divmod(keys, vocab)
     values = z[rows[row_of], ids].astype(np.float64)
     if adjusted_keys is not None:

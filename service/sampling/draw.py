@@ -96,6 +96,10 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     within = np.cumsum(padded, axis=1, dtype=np.float64)
     total = within[np.arange(len(rows)), kept - 1]  # a prefix: padding cannot change it
     residual = np.minimum(uniforms * total[:, None], np.nextafter(total, 0)[:, None])
+    if within.size * uniforms.shape[1] <= GATHER_LIMIT:
+        # Padding repeats the row's total, which the clamped residual never reaches.
+        found = np.count_nonzero(within[:, None, :] <= residual[:, :, None], axis=2)
+        return starts[:, None] + np.minimum(found, (kept - 1)[:, None])
     out = np.empty(uniforms.shape, dtype=np.int64)
     for i in range(len(rows)):
         found = np.searchsorted(within[i, :kept[i]], residual[i], side="right")

@@ -1,0 +1,1 @@
+"""GET /loadtests: stored `logitlab loadtest` runs."""

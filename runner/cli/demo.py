@@ -2,7 +2,10 @@
 
 import click
 
+from runner.cli.common import db_option, open_sessions
+from runner.storage import code_version
 from service.demo.linear import train
+from service.demo.store import save_linear
 
 
 @click.group(name="demo")
@@ -16,7 +19,8 @@ def demo() -> None:
 @click.option("--hidden", type=click.IntRange(1, 256), default=16, show_default=True)
 @click.option("--lr", "learning_rate", type=float, default=0.01, show_default=True)
 @click.option("--x", type=float, default=50.0, show_default=True, help="Where to predict y.")
-def linear(seed, epochs, hidden, learning_rate, x):
+@db_option
+def linear(seed, epochs, hidden, learning_rate, x, db_url):
     """Train on x = 0..99, y = 2x + 3; predict y at --x; compare with least squares."""
     click.echo(f"training a 1-{hidden}-1 tanh MLP on x = 0..99, y = 2x + 3 (seed {seed})")
 
@@ -29,3 +33,6 @@ def linear(seed, epochs, hidden, learning_rate, x):
     click.echo(f"least squares y = {result.lstsq_slope:.6f}x + {result.lstsq_intercept:.6f}: "
                f"{result.lstsq_prediction:.6f}")
     click.echo(f"exact 2x + 3:                {result.exact:.6f}")
+    with open_sessions(db_url).begin() as session:
+        run_id = save_linear(session, result, code_version())
+    click.echo(f"stored as demo run {run_id}", err=True)

@@ -8,6 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from runner import storage
+from runner.cli import generation_sweep as generation
 from runner.cli.common import cell_rows, console, db_option, open_sessions
 from runner.cli.runs import SHOW_METRICS, print_cells
 from runner.executors import EXECUTORS, Executor, ExecutorError, make_executor
@@ -56,13 +57,18 @@ def _run_with_progress(sessions, run_id: int, total: int, executor: Executor) ->
               help="Dask scheduler address for --executor dask [default: a local cluster].")
 @click.option("--resume", "resume", type=int, metavar="RUN_ID",
               help="Finish an interrupted run: compute only its missing cells.")
+@generation.generation_options
 @db_option
 def sweep(source, preset, samples, seed, name, memory_mb, engine, executor_name, scheduler,
-          resume, db_url, **grid_options) -> None:
+          resume, db_url, prompts, max_tokens, self_bleu, **grid_options) -> None:
     """Sweep sampling parameters over a logits source and store per-cell statistics."""
     if scheduler is not None and executor_name != "dask":
         raise click.UsageError(f"--scheduler is for --executor dask, not {executor_name}")
     sessions = open_sessions(db_url)
+    if prompts is not None or (resume is not None and generation.is_generation_run(sessions,
+                                                                                   resume)):
+        return generation.run_or_resume(sessions, resume, source, prompts, grid_options, samples,
+                                        seed, preset, name, max_tokens, self_bleu)
     try:  # before any run is recorded: an unreachable scheduler leaves nothing behind
         executor = make_executor(executor_name, scheduler)
     except ExecutorError as error:

@@ -196,3 +196,85 @@ class LoadTest(Base):
     code_version: Mapped[str] = mapped_column(String(100))
     locust_version: Mapped[str] = mapped_column(String(50))
     csv_dir: Mapped[str | None] = mapped_column(String(1000))
+
+
+# Generation sweeps (runner/generation_sweep.py): a Run with engine "generation", what it
+# generates from, and one row of generation-level statistics per parameter combination.
+GENERATION_STATS = (
+    "distinct_1",
+    "distinct_2",
+    "distinct_3",
+    "distinct_4",
+    "repetition_rate",
+    "mean_length",
+    "self_bleu",
+    "n_continuations",
+    "n_tokens",
+)
+
+
+class GenerationSweep(Base):
+    """A generation sweep's prompts, length, stop strings and statistics' conventions."""
+
+    __tablename__ = "generation_sweeps"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    prompts: Mapped[list[str]] = mapped_column(JSON)
+    max_tokens: Mapped[int] = mapped_column(Integer)
+    stop: Mapped[list[str]] = mapped_column(JSON)
+    self_bleu: Mapped[bool] = mapped_column(Boolean)
+    conventions: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class GenerationCell(Base):
+    """One parameter combination of a generation sweep, statistics as real columns."""
+
+    __tablename__ = "generation_cells"
+    __table_args__ = (
+        UniqueConstraint("run_id", *PARAMETERS, name="uq_generation_cells_run_parameters"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    temperature: Mapped[float] = mapped_column(Float)
+    top_p: Mapped[float] = mapped_column(Float)
+    top_k: Mapped[int] = mapped_column(Integer)
+    min_p: Mapped[float] = mapped_column(Float)
+    repetition_penalty: Mapped[float] = mapped_column(Float)
+
+    distinct_1: Mapped[float] = mapped_column(Float)
+    distinct_2: Mapped[float] = mapped_column(Float)
+    distinct_3: Mapped[float] = mapped_column(Float)
+    distinct_4: Mapped[float] = mapped_column(Float)
+    repetition_rate: Mapped[float] = mapped_column(Float)
+    mean_length: Mapped[float] = mapped_column(Float)
+    self_bleu: Mapped[float | None] = mapped_column(Float)  # only when the sweep asked for it
+    n_continuations: Mapped[int] = mapped_column(Integer)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+
+
+class DemoRun(Base):
+    """One run of the Software 2.0 demo: settings, the prediction, the exact line, the losses."""
+
+    __tablename__ = "demo_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    demo: Mapped[str] = mapped_column(String(50))  # "linear"
+    seed: Mapped[int] = mapped_column(BigInteger)
+    epochs: Mapped[int] = mapped_column(Integer)
+    hidden: Mapped[int] = mapped_column(Integer)
+    learning_rate: Mapped[float] = mapped_column(Float)
+    x: Mapped[float] = mapped_column(Float)
+    mlp_prediction: Mapped[float] = mapped_column(Float)
+    exact: Mapped[float] = mapped_column(Float)
+    lstsq_slope: Mapped[float] = mapped_column(Float)
+    lstsq_intercept: Mapped[float] = mapped_column(Float)
+    lstsq_prediction: Mapped[float] = mapped_column(Float)
+    final_loss: Mapped[float] = mapped_column(Float)
+    losses: Mapped[list[list[float]]] = mapped_column(JSON)  # [epoch, MSE] checkpoints
+    code_version: Mapped[str] = mapped_column(String(100))

@@ -63,10 +63,10 @@ def server(db, tmp_path_factory):
     process.wait(30)
 
 
-def test_ci_smoke_15s_without_failures(db, server):
+def test_ci_smoke_15s_without_failures(db, server, tmp_path):
     result = _logitlab("loadtest", "--scenario", "small-json", "--users", "2", "--spawn-rate",
                        "2", "--duration", "15s", "--baseline-duration", "5s", "--workers", "2",
-                       "--db", db)
+                       "--db", db, "--out-dir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "failures 0 (0.00%)" in result.stdout and "PASS" in result.stdout
     assert "ratio to baseline" in result.stdout
@@ -82,6 +82,7 @@ def test_ci_smoke_15s_without_failures(db, server):
     assert record["p50_ms"] <= record["p95_ms"] <= record["p99_ms"]
     assert set(record["rss"]["workers"]) and record["code_version"].startswith("0.")
     csv_dir = Path(record["csv_dir"])
+    assert csv_dir == tmp_path
     assert (csv_dir / "small-json_stats.csv").exists() and (csv_dir / "echo_stats.csv").exists()
     page = _get(f"{server}/loadtests")
     assert page["total"] >= 1
@@ -91,9 +92,10 @@ def test_ci_smoke_15s_without_failures(db, server):
     assert _get(f"{server}/loadtests/1")["rps"] == pytest.approx(record["rps"])
 
 
-def test_impossible_p95_threshold_exits_1(db, server):
+def test_impossible_p95_threshold_exits_1(db, server, tmp_path):
     result = _cli("loadtest", "--scenario", "echo", "--users", "1", "--spawn-rate", "1",
-                  "--duration", "3s", "--host", server, "--max-p95-ms", "0.001", "--db", db)
+                  "--duration", "3s", "--host", server, "--max-p95-ms", "0.001", "--db", db,
+                  "--out-dir", tmp_path)
     assert result.exit_code == 1, result.output
     assert "failed: p95" in result.stderr and "> 0.001 ms" in result.stderr
     page = _get(f"{server}/loadtests?scenario=echo")
@@ -101,10 +103,10 @@ def test_impossible_p95_threshold_exits_1(db, server):
     assert page["items"][0]["self_hosted"] is False and page["items"][0]["rss"] is None
 
 
-def test_killed_worker_is_replaced_and_only_in_flight_requests_fail(db):
+def test_killed_worker_is_replaced_and_only_in_flight_requests_fail(db, tmp_path):
     result = _cli("loadtest", "--scenario", "small-json", "--users", "4", "--spawn-rate", "4",
                   "--duration", "8s", "--kill-worker-at", "3", "--no-baseline", "--workers", "2",
-                  "--max-failure-ratio", "0.5", "--db", db)
+                  "--max-failure-ratio", "0.5", "--db", db, "--out-dir", tmp_path)
     assert result.exit_code == 0, result.output
     assert "replaced: yes" in result.stdout
     loadtest_id = re.match(r"loadtest (\d+):", result.stdout).group(1)

@@ -71,14 +71,16 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
 
 
 def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder, rules,
-                 share: float = window.MAX_WINDOW_SHARE, total=None) -> np.ndarray:
+                 share: float = window.MAX_WINDOW_SHARE, total=None,
+                 max_count=None) -> np.ndarray:
     """Process rows on candidate windows; returns the rows that need the whole vocabulary.
 
     Rows are grouped so that each group holds at most WINDOW_CHUNK candidates, which bounds
     the memory of the (rows x window) working arrays.
     """
     vocab = z.shape[1]
-    keys, fits = window.select(z, rows, thr, int(share * vocab))
+    cap = int(share * vocab) if max_count is None else np.minimum(max_count, int(share * vocab))
+    keys, fits = window.select(z, rows, thr, cap)
     left = [rows[~fits]]
     inside = np.flatnonzero(fits)
     if not inside.size:
@@ -185,7 +187,9 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
         thr = plan.estimate_thresholds(sub, step, top_low, first, t_before, resolved, sigma)
         rows = np.flatnonzero(pending)
         rules = plan.refine_rules(first, t_before, resolved)
-        rows = _window_pass(z, rows, thr[rows], run, adjustments, builder, rules)
+        nucleus = (first == "top_p") & plan.only_stage("top_p", resolved, vocab)
+        cap = np.where(nucleus, window.NUCLEUS_SWITCH, vocab)[rows]
+        rows = _window_pass(z, rows, thr[rows], run, adjustments, builder, rules, max_count=cap)
         if rows.size:
             rows = _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma,
                                 run, adjustments, builder, rules)

@@ -9,13 +9,16 @@ import numpy as np
 
 # Rows whose window would hold more than this share of the vocabulary go dense directly.
 MAX_WINDOW_SHARE = 0.25
+# Rows whose top_p is their only truncation switch to the nucleus path (a value sort) rather
+# than a window wider than this: past it, padded windows cost more than the sort.
+NUCLEUS_SWITCH = 4096
 # Top-p rows whose whole-row mass has been summed may use windows up to this share.
 EXACT_TOTAL_SHARE = 0.6
 # Windows are processed this many candidates' worth of rows at a time.
 WINDOW_CHUNK = 1 << 18
-def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count: int):
+def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count):
     """Flat keys (position in `rows` * V + token id) of tokens not below `thr`, and which
-    rows fit within `max_count` candidates.
+    rows fit within `max_count` candidates (one number, or one per row).
 
     The test is `not (z < thr)` so that NaN lands among the candidates, where the caller's
     check finds it: the window pass never reads the whole row twice. For float32 logits the
@@ -26,7 +29,9 @@ def select(z: np.ndarray, rows: np.ndarray, thr: np.ndarray, max_count: int):
     block = z[rows[0]:rows[-1] + 1] if consecutive else z[rows]
     mask = block < thr.astype(z.dtype)[:, None]
     np.logical_not(mask, out=mask)
-    fits = np.array([np.count_nonzero(line) <= max_count for line in mask], dtype=bool)
+    limit = np.broadcast_to(max_count, (len(rows),))
+    fits = np.array([np.count_nonzero(line) <= cap for line, cap in zip(mask, limit, strict=True)],
+                    dtype=bool)
     if not fits.all():
         mask[~fits] = False
     return np.flatnonzero(mask), fits

@@ -103,11 +103,8 @@ class Run(Base):
     )
 
 
-class Cell(Base):
-    """One parameter combination of a run with every statistic as a real column."""
-
-    __tablename__ = "cells"
-    __table_args__ = (UniqueConstraint("run_id", *PARAMETERS, name="uq_cells_run_parameters"),)
+class CellKey:
+    """Columns every kind of sweep cell shares: its run and its parameter values."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -118,6 +115,15 @@ class Cell(Base):
     top_k: Mapped[int] = mapped_column(Integer)
     min_p: Mapped[float] = mapped_column(Float)
     repetition_penalty: Mapped[float] = mapped_column(Float)
+
+
+class Cell(CellKey, Base):
+    """One parameter combination of a run with every statistic as a real column."""
+
+    __tablename__ = "cells"
+    __table_args__ = (UniqueConstraint("run_id", *PARAMETERS, name="uq_cells_run_parameters"),)
+
+    # id, run_id, created_at and the parameter columns come from CellKey.
 
     entropy: Mapped[float] = mapped_column(Float)
     perplexity: Mapped[float] = mapped_column(Float)
@@ -228,7 +234,7 @@ class GenerationSweep(Base):
     conventions: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class GenerationCell(Base):
+class GenerationCell(CellKey, Base):
     """One parameter combination of a generation sweep, statistics as real columns."""
 
     __tablename__ = "generation_cells"
@@ -236,15 +242,7 @@ class GenerationCell(Base):
         UniqueConstraint("run_id", *PARAMETERS, name="uq_generation_cells_run_parameters"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    temperature: Mapped[float] = mapped_column(Float)
-    top_p: Mapped[float] = mapped_column(Float)
-    top_k: Mapped[int] = mapped_column(Integer)
-    min_p: Mapped[float] = mapped_column(Float)
-    repetition_penalty: Mapped[float] = mapped_column(Float)
+    # id, run_id, created_at and the parameter columns come from CellKey.
 
     distinct_1: Mapped[float] = mapped_column(Float)
     distinct_2: Mapped[float] = mapped_column(Float)

@@ -8,14 +8,9 @@ MAX_LIMIT = 1000
 _NUMBER = {"allow_none": True}
 
 
-class EndpointSchema(ma.Schema):
-    """One request name's numbers within a run (locust's per-name stats row)."""
+class LatencySchema(ma.Schema):
+    """Latency percentiles, mean and maximum in milliseconds (null when nothing completed)."""
 
-    method = ma.fields.String(allow_none=True)
-    name = ma.fields.String(required=True)
-    requests = ma.fields.Integer(required=True)
-    failures = ma.fields.Integer(required=True)
-    rps = ma.fields.Float(required=True)
     p50_ms = ma.fields.Float(**_NUMBER)
     p95_ms = ma.fields.Float(**_NUMBER)
     p99_ms = ma.fields.Float(**_NUMBER)
@@ -23,7 +18,17 @@ class EndpointSchema(ma.Schema):
     max_ms = ma.fields.Float(**_NUMBER)
 
 
-class LoadTestSchema(ma.Schema):
+class EndpointSchema(LatencySchema):
+    """One request name's numbers within a run (locust's per-name stats row)."""
+
+    method = ma.fields.String(allow_none=True)
+    name = ma.fields.String(required=True)
+    requests = ma.fields.Integer(required=True)
+    failures = ma.fields.Integer(required=True)
+    rps = ma.fields.Float(required=True)
+
+
+class LoadTestSchema(LatencySchema):
     """One load-test run: scenario, configuration, numbers (ms, req/s), checks and versions."""
 
     id = ma.fields.Integer(required=True)
@@ -42,11 +47,6 @@ class LoadTestSchema(ma.Schema):
     failures = ma.fields.Integer(required=True)
     failure_ratio = ma.fields.Float(required=True)
     rps = ma.fields.Float(required=True)
-    p50_ms = ma.fields.Float(**_NUMBER)
-    p95_ms = ma.fields.Float(**_NUMBER)
-    p99_ms = ma.fields.Float(**_NUMBER)
-    avg_ms = ma.fields.Float(**_NUMBER)
-    max_ms = ma.fields.Float(**_NUMBER)
     endpoints = ma.fields.List(ma.fields.Nested(EndpointSchema))
     failure_messages = ma.fields.List(ma.fields.Dict(keys=ma.fields.String()))
     baseline = ma.fields.Dict(keys=ma.fields.String(), allow_none=True,

@@ -48,8 +48,10 @@ def bench(batches, vocab, repeats, no_transformers, markdown):
     console.print(table)
     for batch in batches:
         s = summary(rows, batch)
-        line = (f"B={batch}: geo-mean x{s['geomean_vs_transformers']:.1f} vs transformers "
-                f"(worst x{s['min_vs_transformers']:.1f}); truncating configs faster than "
+        versus = ("transformers skipped" if no_transformers else
+                  f"geo-mean x{s['geomean_vs_transformers']:.1f} vs transformers "
+                  f"(worst x{s['min_vs_transformers']:.1f})")
+        line = (f"B={batch}: {versus}; truncating configs faster than "
                 f"np.exp: {'yes' if s['truncating_faster_than_exp'] else 'no'}; "
                 f"peak memory {s['max_peak_ratio']:.2f}x the logits")
         console.print(line)

@@ -43,6 +43,7 @@ EMPIRICAL_STATS = (
     "repetition_rate",
 )
 # Raw integer counts summed over rows, from which other published variants can be derived.
+# BIGINT columns: a cell's draws (rows x samples x tokens) can pass int4's 2**31 - 1.
 RAW_COUNTS = (
     "n_rows",
     "draws_per_row",
@@ -143,20 +144,20 @@ class Cell(CellKey, Base):
     good_turing_unseen: Mapped[float] = mapped_column(Float)
     repetition_rate: Mapped[float] = mapped_column(Float)
 
-    n_rows: Mapped[int] = mapped_column(Integer)
-    draws_per_row: Mapped[int] = mapped_column(Integer)
-    n_tokens: Mapped[int] = mapped_column(Integer)
-    distinct_tokens: Mapped[int] = mapped_column(Integer)
-    unique_1: Mapped[int] = mapped_column(Integer)
-    unique_2: Mapped[int] = mapped_column(Integer)
-    unique_3: Mapped[int] = mapped_column(Integer)
-    unique_4: Mapped[int] = mapped_column(Integer)
-    total_1: Mapped[int] = mapped_column(Integer)
-    total_2: Mapped[int] = mapped_column(Integer)
-    total_3: Mapped[int] = mapped_column(Integer)
-    total_4: Mapped[int] = mapped_column(Integer)
-    hapax: Mapped[int] = mapped_column(Integer)
-    repeat_count: Mapped[int] = mapped_column(Integer)
+    n_rows: Mapped[int] = mapped_column(BigInteger)
+    draws_per_row: Mapped[int] = mapped_column(BigInteger)
+    n_tokens: Mapped[int] = mapped_column(BigInteger)
+    distinct_tokens: Mapped[int] = mapped_column(BigInteger)
+    unique_1: Mapped[int] = mapped_column(BigInteger)
+    unique_2: Mapped[int] = mapped_column(BigInteger)
+    unique_3: Mapped[int] = mapped_column(BigInteger)
+    unique_4: Mapped[int] = mapped_column(BigInteger)
+    total_1: Mapped[int] = mapped_column(BigInteger)
+    total_2: Mapped[int] = mapped_column(BigInteger)
+    total_3: Mapped[int] = mapped_column(BigInteger)
+    total_4: Mapped[int] = mapped_column(BigInteger)
+    hapax: Mapped[int] = mapped_column(BigInteger)
+    repeat_count: Mapped[int] = mapped_column(BigInteger)
 
     run: Mapped[Run] = relationship(back_populates="cells")
 
@@ -251,8 +252,9 @@ class GenerationCell(CellKey, Base):
     repetition_rate: Mapped[float] = mapped_column(Float)
     mean_length: Mapped[float] = mapped_column(Float)
     self_bleu: Mapped[float | None] = mapped_column(Float)  # only when the sweep asked for it
-    n_continuations: Mapped[int] = mapped_column(Integer)
-    n_tokens: Mapped[int] = mapped_column(Integer)
+    # Counts over prompts x samples x tokens: BIGINT, like Cell's raw counts.
+    n_continuations: Mapped[int] = mapped_column(BigInteger)
+    n_tokens: Mapped[int] = mapped_column(BigInteger)
 
 
 class DemoRun(Base):

@@ -1,13 +1,25 @@
-"""The data layer: migrations reach head without drift, SQLite pragmas, the per-cell guard."""
+"""The data layer: migrations reach head without drift, SQLite pragmas, the per-cell guard,
+counts past int4 and revision 0004 (BIGINT counts) down and up again.
+
+tests/pg/test_counts_pg.py runs the `database`-fixture tests of the last two on PostgreSQL.
+"""
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Engine, delete, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from service.db import Cell, Run, open_database
+from service.db import Base, Cell, Run, open_database
 from service.db.migrate import alembic_config, check, upgrade
+from service.db.models import RAW_COUNTS, GenerationCell
 from tests.runner.helpers import make_cell_values, make_run_values
+
+# The columns revision 0004 widens to BIGINT; top_k is a parameter and stays INTEGER.
+COUNTS = {"cells": set(RAW_COUNTS), "generation_cells": {"n_continuations", "n_tokens"}}
+BIG = 3_000_000_000  # > 2**31 - 1, the largest int4
 
 
 @pytest.fixture
@@ -78,3 +90,76 @@ def test_write_cell_refuses_duplicates_but_surfaces_other_errors(database):
     assert write_cell(sessions, run_id, params, stats) is False
     with pytest.raises(IntegrityError):  # NaN becomes NULL in SQLite: never silently dropped
         write_cell(sessions, run_id, params._replace(top_p=0.5), stats | {"entropy": None})
+
+
+def bigint_columns(engine: Engine, table: str) -> set[str]:
+    """The integer columns of `table` the database reports as BIGINT."""
+    return {column["name"] for column in inspect(engine).get_columns(table)
+            if isinstance(column["type"], BigInteger)}
+
+
+def add_run(sessions, **cell_values) -> int:
+    """A new run with one default cell (overridden by `cell_values`); the run id."""
+    with sessions.begin() as session:
+        run = Run(**make_run_values())
+        session.add(run)
+        session.flush()
+        session.add(Cell(run_id=run.id, **make_cell_values(**cell_values)))
+        return run.id
+
+
+def test_counts_above_int4_are_stored_exactly(database):
+    from runner.grid import CellParams
+    from runner.storage import cell_rows, write_cell
+
+    _, sessions = database
+    run_id = add_run(sessions)
+    params = CellParams(0.5, 0.9, 40, 0.0, 1.0)
+    counts = {name: BIG + i for i, name in enumerate(RAW_COUNTS)}
+    stats = {k: v for k, v in make_cell_values().items() if k not in params._fields} | counts
+    assert write_cell(sessions, run_id, params, stats) is True
+    (row,) = [r for r in cell_rows(sessions, run_id) if r["top_k"] == 40]
+    assert {name: row[name] for name in RAW_COUNTS} == counts
+    with sessions.begin() as session:
+        session.add(GenerationCell(run_id=run_id, **params._asdict(), distinct_1=1.0,
+                                   distinct_2=1.0, distinct_3=1.0, distinct_4=1.0,
+                                   repetition_rate=0.0, mean_length=32.0, self_bleu=None,
+                                   n_continuations=BIG, n_tokens=2**62))
+    with sessions() as session:
+        cell = session.scalars(select(GenerationCell)).one()
+        assert (cell.n_continuations, cell.n_tokens) == (BIG, 2**62)
+
+
+def test_0004_downgrades_and_upgrades_keeping_cells_and_constraints(database):
+    engine, sessions = database
+    run_id = add_run(sessions, total_1=123, n_tokens=456)
+    config = alembic_config(engine)
+    command.downgrade(config, "0003")
+    for table in COUNTS:
+        assert bigint_columns(engine, table) == set()
+    # Against 0003 the models differ exactly by these types (what `alembic check` would flag).
+    with engine.connect() as connection:
+        diffs = compare_metadata(MigrationContext.configure(
+            connection, opts={"compare_type": True}), Base.metadata)
+    changed = {}
+    for (kind, _schema, table, column, _kw, old, new), in diffs:
+        assert kind == "modify_type" and not isinstance(old, BigInteger), (kind, table, column)
+        assert isinstance(new, BigInteger)
+        changed.setdefault(table, set()).add(column)
+    assert changed == COUNTS
+
+    upgrade(engine)
+    for table, columns in COUNTS.items():
+        assert bigint_columns(engine, table) == columns
+    check(engine)
+    # SQLite's batch mode recreated the tables: rows, unique key, index and cascade survive.
+    with sessions() as session:
+        cell = session.scalars(select(Cell).where(Cell.run_id == run_id)).one()
+        assert (cell.total_1, cell.n_tokens, cell.top_k) == (123, 456, 0)
+    assert {"ix_cells_run_id"} <= {index["name"] for index in inspect(engine).get_indexes("cells")}
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(Cell(run_id=run_id, **make_cell_values()))
+    with sessions.begin() as session:
+        session.execute(delete(Run).where(Run.id == run_id))
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Cell)) == 0

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from runner.cli import main as logitlab_cli
-from tests.deploy.helpers import ROOT, command_words, repo_path
+from runner.loadtest.scenarios import BASELINE, SCENARIOS
+from tests.deploy.helpers import ROOT, command_words, locust_commands, repo_path
 
 SERVICES = {"api", "nginx", "postgres", "migrate", "dask-scheduler", "dask-worker", "sweep",
             "locust-master", "locust-worker"}
@@ -131,6 +132,21 @@ def test_locust_wiring(services):
     assert worker[worker.index("-f") + 1] == locustfile and repo_path(locustfile).is_file()
     assert master[master.index("--host") + 1] == "http://nginx"  # load goes through nginx
     assert worker[worker.index("--master-host") + 1] == "locust-master"
+
+
+def test_locust_runs_only_the_production_users(services):
+    """Both locust services name the same user classes: every production scenario's, never
+    the echo baseline's (POST /echo exists only with LOGITLAB_ENABLE_ECHO=1)."""
+    master, worker = locust_commands(command_words(services["locust-master"]),
+                                     command_words(services["locust-worker"]))
+    named = master["user_classes"]
+    assert named == worker["user_classes"] and len(set(named)) == len(named)
+    assert set(named) <= set(master["defined"])  # each a runnable class of the locustfile
+    production = {s.user_class for s in SCENARIOS.values() if s.name != BASELINE}
+    assert set(named) == production
+    echo = SCENARIOS[BASELINE].user_class
+    assert echo == "EchoUser" and echo in master["defined"] and echo not in named
+    assert "LOGITLAB_ENABLE_ECHO" not in services["api"]["environment"]
 
 
 @pytest.mark.parametrize("name", ["api", "migrate", "sweep"])

@@ -18,10 +18,12 @@ from service.db.models import (
     PARAMETERS,
     GenerationCell,
     GenerationSweep,
+    Run,
 )
+from service.runs.kinds import GENERATION_ENGINE, cell_rows
 from service.sampling.presets import PRESETS
 
-ENGINE = "generation"
+ENGINE = GENERATION_ENGINE
 
 
 def create_generation_run(sessions: sessionmaker[Session], spec: GenerationSweepSpec,
@@ -90,8 +92,6 @@ def execute_generation(sessions: sessionmaker[Session], run_id: int,
 
 def generation_rows(sessions: sessionmaker[Session], run_id: int) -> list[dict[str, Any]]:
     """The run's generation cells in grid order, each {parameter..., statistic...}."""
-    order = [getattr(GenerationCell, name) for name in PARAMETERS]
     with sessions() as session:
-        cells = session.scalars(select(GenerationCell).where(GenerationCell.run_id == run_id)
-                                .order_by(*order)).all()
-    return [{name: getattr(c, name) for name in PARAMETERS + GENERATION_STATS} for c in cells]
+        run = session.get(Run, run_id)
+        return cell_rows(session, run) if run is not None else []

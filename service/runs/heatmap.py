@@ -15,20 +15,23 @@ class HeatmapError(ValueError):
 
 
 def metric_grid(cells: Sequence[Mapping], metric: str) -> tuple[list, list, np.ndarray]:
-    """Temperatures, top_p values and the (T, P) metric matrix; NaN where a cell is missing."""
+    """Temperatures, top_p values and the (T, P) metric matrix; NaN where a cell (or its value,
+    such as a Self-BLEU the sweep did not compute) is missing."""
     temperatures = sorted({c["temperature"] for c in cells})
     top_ps = sorted({c["top_p"] for c in cells})
     values = np.full((len(temperatures), len(top_ps)), np.nan)
     row = {t: i for i, t in enumerate(temperatures)}
     col = {p: j for j, p in enumerate(top_ps)}
+    seen: set[tuple[int, int]] = set()
     for cell in cells:
         i, j = row[cell["temperature"]], col[cell["top_p"]]
-        if not np.isnan(values[i, j]):
+        if (i, j) in seen:
             raise HeatmapError(
                 f"several cells at temperature={cell['temperature']:g}, top_p={cell['top_p']:g}:"
                 " fix the other swept parameters (top_k, min_p, repetition_penalty)"
             )
-        values[i, j] = cell[metric]
+        seen.add((i, j))
+        values[i, j] = np.nan if cell[metric] is None else cell[metric]
     return temperatures, top_ps, values
 
 
@@ -41,6 +44,8 @@ def heatmap_png(cells: Sequence[Mapping], metric: str, title: str = "") -> bytes
     if not cells:
         raise HeatmapError("no cells to plot")
     temperatures, top_ps, values = metric_grid(cells, metric)
+    if np.isnan(values).all():
+        raise HeatmapError(f"no cell has a value of {metric}")
     # No pyplot: a bare Figure on the Agg canvas is safe in threads and needs no display.
     width = 1.6 + 0.45 * max(len(top_ps), 4)
     figure = Figure(figsize=(width, 1.2 + 0.35 * max(len(temperatures), 4)))

@@ -10,8 +10,9 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import func, select
 
 from service.db import get_session
-from service.db.models import PARAMETERS, Cell, Run
+from service.db.models import PARAMETERS, Run
 from service.runs.heatmap import HeatmapError, heatmap_png
+from service.runs.kinds import CellKind, cell_kind, count_cells
 from service.runs.schemas import (
     RANGE_METRICS,
     CellPageSchema,
@@ -41,23 +42,42 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _with_progress(run: Run) -> dict[str, Any]:
-    done = get_session().scalar(select(func.count()).where(Cell.run_id == run.id))
+    done = count_cells(get_session(), run)
     out = {c.key: getattr(run, c.key) for c in Run.__table__.columns}
     out["created_at"], out["finished_at"] = _utc(run.created_at), _utc(run.finished_at)
     return out | {"cells_done": done}
 
 
-def _filters(args: dict[str, Any]) -> list:
+def _reject(run: Run, field: str, value: str, allowed: tuple[str, ...], note: str = "") -> None:
+    """422 naming the values a run of this kind accepts for `field`."""
+    kind = cell_kind(run)
+    message = (f"{value!r} does not apply to run {run.id}'s {kind.name} cells (engine "
+               f"{run.engine!r}); {field} must be one of: {', '.join(allowed)}{note}")
+    abort(422, message=message, errors={field: [message]})
+
+
+def _check_metrics(run: Run, args: dict[str, Any]) -> CellKind:
+    """The run's cell kind; 422 when a range filter names another kind's statistic."""
+    kind = cell_kind(run)
+    for name in RANGE_METRICS:
+        for bound in (f"{name}_min", f"{name}_max"):
+            if bound in args and name not in kind.metrics:
+                _reject(run, bound, name, tuple(f"{m}{bound[-4:]}" for m in kind.metrics))
+    return kind
+
+
+def _filters(kind: CellKind, args: dict[str, Any]) -> list:
+    model = kind.model
     clauses = []
     for name in PARAMETERS:
         if name in args:
-            clauses.append(getattr(Cell, name).between(args[name] - MATCH_TOLERANCE,
-                                                       args[name] + MATCH_TOLERANCE))
-    for name in RANGE_METRICS:
+            clauses.append(getattr(model, name).between(args[name] - MATCH_TOLERANCE,
+                                                        args[name] + MATCH_TOLERANCE))
+    for name in kind.metrics:
         if f"{name}_min" in args:
-            clauses.append(getattr(Cell, name) >= args[f"{name}_min"])
+            clauses.append(getattr(model, name) >= args[f"{name}_min"])
         if f"{name}_max" in args:
-            clauses.append(getattr(Cell, name) <= args[f"{name}_max"])
+            clauses.append(getattr(model, name) <= args[f"{name}_max"])
     return clauses
 
 
@@ -92,15 +112,20 @@ def show_run(run_id: int) -> dict[str, Any]:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def list_cells(args: dict[str, Any], run_id: int) -> dict[str, Any]:
-    """A run's cells: equality filters on parameters, metric ranges, order_by, limit/offset."""
-    _run_or_404(run_id)
-    session = get_session()
-    where = [Cell.run_id == run_id, *_filters(args)]
-    total = session.scalar(select(func.count()).select_from(Cell).where(*where))
+    """A run's cells (their statistics depend on its engine): equality filters on parameters,
+    metric ranges, order_by, limit/offset."""
+    run = _run_or_404(run_id)
+    kind = _check_metrics(run, args)
+    model = kind.model
     key = args["order_by"]
-    column = getattr(Cell, key.lstrip("-"))
-    order = [column.desc() if key.startswith("-") else column.asc(), Cell.id.asc()]
-    cells = session.scalars(select(Cell).where(*where).order_by(*order)
+    if key.lstrip("-") not in kind.orderable:
+        _reject(run, "order_by", key, kind.orderable, " ('-' prefix for descending)")
+    session = get_session()
+    where = [model.run_id == run_id, *_filters(kind, args)]
+    total = session.scalar(select(func.count()).select_from(model).where(*where))
+    column = getattr(model, key.lstrip("-"))
+    order = [column.desc() if key.startswith("-") else column.asc(), model.id.asc()]
+    cells = session.scalars(select(model).where(*where).order_by(*order)
                             .limit(args["limit"]).offset(args["offset"])).all()
     return {"total": total, "limit": args["limit"], "offset": args["offset"], "items": cells}
 
@@ -114,9 +139,12 @@ def list_cells(args: dict[str, Any], run_id: int) -> dict[str, Any]:
 def heatmap(args: dict[str, Any], run_id: int) -> Response:
     """PNG heatmap of one metric over temperature x top_p (fix other swept knobs by query)."""
     run = _run_or_404(run_id)
-    where = [Cell.run_id == run_id, *_filters(args)]
-    cells = get_session().scalars(select(Cell).where(*where)).all()
+    kind = cell_kind(run)
     metric = args["metric"]
+    if metric not in kind.metrics:
+        _reject(run, "metric", metric, kind.metrics)
+    where = [kind.model.run_id == run_id, *_filters(kind, args)]
+    cells = get_session().scalars(select(kind.model).where(*where)).all()
     rows = [{"temperature": c.temperature, "top_p": c.top_p, metric: getattr(c, metric)}
             for c in cells]
     try:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.db.models import METRICS, PARAMETERS, RAW_COUNTS, Cell
+from service.db.models import PARAMETERS
+from service.runs.kinds import (
+    ALL_INTEGERS,
+    ALL_METRICS,
+    ALL_ORDERABLE,
+    GENERATION,
+    TOKEN,
+    kinds_of,
+)
 
 MAX_LIMIT = 1000
-# order_by accepts exactly the cell's columns, optionally prefixed with "-" for descending.
-CELL_COLUMNS = tuple(column.key for column in Cell.__table__.columns)
-ORDERABLE = CELL_COLUMNS + tuple(f"-{name}" for name in CELL_COLUMNS)
-# Metrics plottable or filterable by range: every statistic and raw count.
-RANGE_METRICS = METRICS
+# order_by names a cell column, optionally prefixed with "-" for descending; the schema takes
+# the columns of every kind of cell, the view then only those of the run's kind.
+ORDERABLE = ALL_ORDERABLE + tuple(f"-{name}" for name in ALL_ORDERABLE)
+# Metrics plottable or filterable by range: every statistic and raw count of some kind of cell.
+RANGE_METRICS = ALL_METRICS
+ENGINE_NOTE = (f"Which statistics a cell has depends on its run's engine: a run with engine "
+               f"\"generation\" has {', '.join(GENERATION.metrics)}; runs of the other "
+               f"engines have the {TOKEN.name} statistics ({', '.join(TOKEN.metrics)}).")
 
 
 class RunSchema(ma.Schema):
@@ -24,7 +35,8 @@ class RunSchema(ma.Schema):
     finished_at = ma.fields.DateTime(allow_none=True)
     source = ma.fields.String(required=True)
     grid = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Raw()))
-    samples = ma.fields.Integer(required=True, metadata={"description": "draws per row per cell"})
+    samples = ma.fields.Integer(required=True, metadata={
+        "description": "draws per row per cell (generation runs: continuations per prompt)"})
     seed = ma.fields.Integer(required=True)
     code_version = ma.fields.String(required=True)
     preset = ma.fields.String(required=True)
@@ -41,13 +53,27 @@ class RunSchema(ma.Schema):
 
 def _cell_fields() -> dict[str, ma.fields.Field]:
     fields: dict[str, ma.fields.Field] = {"id": ma.fields.Integer(), "run_id": ma.fields.Integer()}
-    for name in PARAMETERS + METRICS:
-        integer = name == "top_k" or name in RAW_COUNTS
-        fields[name] = ma.fields.Integer() if integer else ma.fields.Float()
+    for name in PARAMETERS:
+        fields[name] = ma.fields.Integer() if name == "top_k" else ma.fields.Float()
+    for name in ALL_METRICS:
+        kind = ma.fields.Integer if name in ALL_INTEGERS else ma.fields.Float
+        # Self-BLEU is null in generation runs swept without --self-bleu.
+        fields[name] = kind(allow_none=name == "self_bleu", metadata={
+            "description": f"present in {' and '.join(kinds_of(name))} cells"})
     return fields
 
 
-CellSchema = ma.Schema.from_dict(_cell_fields(), name="CellSchema")
+class _CellBase(ma.Schema):
+    """A cell: its parameters, then the statistics of its run's kind (docs/statistics.md)."""
+
+    class Meta:
+        """The OpenAPI description: every statistic is optional, present by the run's engine."""
+
+        description = ("A cell: its parameters and the statistics of its run's kind. "
+                       + ENGINE_NOTE)
+
+
+CellSchema = _CellBase.from_dict(_cell_fields(), name="CellSchema")
 
 
 class PageArgsSchema(ma.Schema):
@@ -61,14 +87,16 @@ def _cells_query_fields() -> dict[str, ma.fields.Field]:
     fields: dict[str, ma.fields.Field] = {
         "order_by": ma.fields.String(
             load_default="id", validate=ma.validate.OneOf(ORDERABLE),
-            metadata={"description": "a cell column, '-' prefix for descending"},
+            metadata={"description": "a column of the run's cells, '-' prefix for descending; "
+                                     "columns of another engine's cells are a 422"},
         ),
     }
     for name in PARAMETERS:
         fields[name] = ma.fields.Float(metadata={"description": f"only cells with this {name}"})
     for name in RANGE_METRICS:
-        fields[f"{name}_min"] = ma.fields.Float(metadata={"description": f"{name} >= value"})
-        fields[f"{name}_max"] = ma.fields.Float(metadata={"description": f"{name} <= value"})
+        runs = f" ({' and '.join(kinds_of(name))} runs)"
+        fields[f"{name}_min"] = ma.fields.Float(metadata={"description": f"{name} >= value{runs}"})
+        fields[f"{name}_max"] = ma.fields.Float(metadata={"description": f"{name} <= value{runs}"})
     return fields
 
 
@@ -76,7 +104,7 @@ CellsArgsSchema = PageArgsSchema.from_dict(_cells_query_fields(), name="CellsArg
 
 
 class CellPageSchema(ma.Schema):
-    """One page of a run's cells."""
+    """One page of a run's cells; which statistics each item has depends on the run's engine."""
 
     total = ma.fields.Integer(required=True, metadata={"description": "cells matching filters"})
     limit = ma.fields.Integer(required=True)
@@ -96,7 +124,8 @@ class RunPageSchema(ma.Schema):
 class HeatmapArgsSchema(ma.Schema):
     """Which metric to plot, and values for other swept knobs."""
 
-    metric = ma.fields.String(required=True, validate=ma.validate.OneOf(RANGE_METRICS))
+    metric = ma.fields.String(required=True, validate=ma.validate.OneOf(RANGE_METRICS),
+                              metadata={"description": "a statistic of the run's kind of cells"})
     top_k = ma.fields.Integer()
     min_p = ma.fields.Float()
     repetition_penalty = ma.fields.Float()

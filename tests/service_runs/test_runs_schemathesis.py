@@ -17,6 +17,7 @@ from runner.grid import build_grid
 from runner.sweep import SweepSpec, create, execute
 from service import create_app
 from service.db import open_database
+from tests.generation.stored_runs import generation_run
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +26,9 @@ URL = f"sqlite:///{Path(_FOLDER.name) / 'runs.db'}"
 _engine, _sessions = open_database(URL)
 execute(_sessions, create(_sessions, SweepSpec(
     "zipf:V=100,rows=2", build_grid({"temperature": "0.5,1", "top_p": "0.5,1"}), 8, 1)))
+with pytest.MonkeyPatch.context() as _patch:  # the default model's cache stays in the folder
+    _patch.setenv("LOGITLAB_CACHE_DIR", _FOLDER.name)
+    GENERATION_RUN = generation_run(_sessions, self_bleu=False)  # self_bleu null in every cell
 _engine.dispose()
 
 app = create_app({"TESTING": True, "DATABASE_URL": URL})
@@ -44,3 +48,22 @@ def test_the_schema_covers_the_endpoints():
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_api_conforms(case):
     case.call_and_validate(checks=CHECKS)
+
+
+@pytest.mark.parametrize("query", [{}, {"order_by": "-distinct_2", "mean_length_min": "0"},
+                                   {"order_by": "entropy"}, {"temperature": "1.5"}])
+def test_generation_cells_conform(query):
+    case = schema["/runs/{run_id}/cells"]["GET"].Case(
+        path_parameters={"run_id": GENERATION_RUN}, query=query)
+    response = case.call_and_validate(checks=CHECKS)
+    assert response.status_code == (422 if query.get("order_by") == "entropy" else 200)
+    if response.status_code == 200:
+        assert response.json()["items"] and "mean_length" in response.json()["items"][0]
+
+
+def test_generation_run_and_heatmap_conform():
+    run = schema["/runs/{run_id}"]["GET"].Case(path_parameters={"run_id": GENERATION_RUN})
+    assert run.call_and_validate(checks=CHECKS).json()["cells_done"] == 4
+    png = schema["/runs/{run_id}/heatmap.png"]["GET"].Case(
+        path_parameters={"run_id": GENERATION_RUN}, query={"metric": "distinct_2"})
+    assert png.call_and_validate(checks=CHECKS).content.startswith(b"\x89PNG")

@@ -11,15 +11,28 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from runner.cli.common import cell_rows, console, db_option, load_run, open_sessions
+from runner.cli.common import console, db_option, load_run, open_sessions
 from runner.grid import swept
-from service.db.models import METRICS, PARAMETERS, Cell, Run
+from service.db.models import Run
+from service.runs.kinds import (
+    ALL_METRICS,
+    GENERATION,
+    TOKEN,
+    CellKind,
+    cell_kind,
+    cell_rows,
+    counts_by_run,
+)
 
-# The columns `runs show` prints besides the swept parameters.
+# The columns `runs show` prints besides the swept parameters, per kind of cell.
 SHOW_METRICS = ("entropy", "perplexity", "kept_count", "kept_mass", "kl_to_original",
                 "expected_distinct", "distinct_tokens", "distinct_2", "repetition_rate")
+SHOWN = {TOKEN.name: SHOW_METRICS,
+         GENERATION.name: ("distinct_1", "distinct_2", "distinct_4", "repetition_rate",
+                           "mean_length", "self_bleu", "n_tokens")}
 
 
 @click.group()
@@ -28,7 +41,27 @@ def runs() -> None:
 
 
 def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _run_and_cells(sessions: sessionmaker[Session], run_id: int
+                   ) -> tuple[Run, CellKind, list[dict]]:
+    """The run, the kind of its cells and its cells as rows in grid order."""
+    run = load_run(sessions, run_id)
+    with sessions() as session:
+        rows = cell_rows(session, run)
+    return run, cell_kind(run), rows
+
+
+def _check_metrics(run: Run, kind: CellKind, metrics: tuple[str, ...], option: str) -> None:
+    """A usage error when a metric belongs to another kind of run."""
+    wrong = [m for m in metrics if m not in kind.metrics]
+    if wrong:
+        raise click.UsageError(
+            f"run {run.id} has {kind.name} cells (engine {run.engine}): {', '.join(wrong)} "
+            f"does not apply; {option} must be one of: {', '.join(kind.metrics)}")
 
 
 @runs.command("list")
@@ -37,7 +70,7 @@ def list_runs(db_url: str | None) -> None:
     """Every run with its status and progress."""
     sessions = open_sessions(db_url)
     with sessions() as session:
-        done = dict(session.execute(select(Cell.run_id, func.count()).group_by(Cell.run_id)).all())
+        done = counts_by_run(session)
         all_runs = session.scalars(select(Run).order_by(Run.id)).all()
     table = Table("id", "name", "status", "created", "source", "cells", "samples", "seed")
     for run in all_runs:
@@ -49,19 +82,19 @@ def list_runs(db_url: str | None) -> None:
 
 @runs.command()
 @click.argument("run_id", type=int)
-@click.option("--metric", "metrics", multiple=True, type=click.Choice(METRICS),
-              help="Columns to show (repeatable) [default: a summary set].")
+@click.option("--metric", "metrics", multiple=True, type=click.Choice(ALL_METRICS),
+              help="Columns to show (repeatable; the run's kind of statistics) "
+                   "[default: a summary set].")
 @db_option
 def show(run_id: int, metrics: tuple[str, ...], db_url: str | None) -> None:
-    """A run's provenance and one table row per cell."""
-    sessions = open_sessions(db_url)
-    run = load_run(sessions, run_id)
-    rows = cell_rows(sessions, run_id)
+    """A run's provenance and one table row per cell (token-level or generation statistics)."""
+    run, kind, rows = _run_and_cells(open_sessions(db_url), run_id)
+    _check_metrics(run, kind, metrics, "--metric")
     out = console()
     out.print(f"run {run.id} [bold]{run.name or ''}[/] {run.status}: {run.source}, "
-                  f"{len(rows)}/{run.n_cells} cells, {run.samples} draws/row, seed {run.seed}, "
-                  f"preset {run.preset}, code {run.code_version}")
-    print_cells(out, rows, swept(run.grid) or ["temperature"], metrics or SHOW_METRICS)
+              f"{len(rows)}/{run.n_cells} cells, {run.samples} {kind.samples}, "
+              f"seed {run.seed}, preset {run.preset}, code {run.code_version}")
+    print_cells(out, rows, swept(run.grid) or ["temperature"], metrics or SHOWN[kind.name])
 
 
 def print_cells(out: Console, rows: list[dict], parameters: list[str],
@@ -73,7 +106,7 @@ def print_cells(out: Console, rows: list[dict], parameters: list[str],
     out.print(table)
 
 
-def _write_parquet(rows: list[dict], out: Path) -> None:
+def _write_parquet(rows: list[dict], columns: tuple[str, ...], out: Path) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -81,7 +114,6 @@ def _write_parquet(rows: list[dict], out: Path) -> None:
         raise click.ClickException(
             "parquet export needs pyarrow: pip install 'logitlab[parquet]'"
         ) from None
-    columns = PARAMETERS + METRICS
     pq.write_table(pa.table({name: [row[name] for row in rows] for name in columns}), out)
 
 
@@ -93,20 +125,18 @@ def _write_parquet(rows: list[dict], out: Path) -> None:
               help="Output file [default: stdout; parquet needs a file].")
 @db_option
 def export(run_id: int, fmt: str, out: Path | None, db_url: str | None) -> None:
-    """Every cell: parameter columns then statistic columns."""
-    sessions = open_sessions(db_url)
-    load_run(sessions, run_id)
-    rows = cell_rows(sessions, run_id)
+    """Every cell: parameter columns then the statistic columns of the run's kind."""
+    _, kind, rows = _run_and_cells(open_sessions(db_url), run_id)
     if fmt == "parquet":
         if out is None:
             raise click.UsageError("--format parquet needs --out FILE")
-        _write_parquet(rows, out)
+        _write_parquet(rows, kind.columns, out)
         return
     if fmt == "json":
         text = json.dumps(rows, indent=1) + "\n"
     else:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=PARAMETERS + METRICS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=kind.columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         text = buffer.getvalue()
@@ -118,18 +148,20 @@ def export(run_id: int, fmt: str, out: Path | None, db_url: str | None) -> None:
 
 @runs.command()
 @click.argument("run_id", type=int)
-@click.option("--metric", type=click.Choice(METRICS), default="entropy", show_default=True)
+@click.option("--metric", type=click.Choice(ALL_METRICS),
+              help="The statistic [default: entropy; distinct_2 for a generation run].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--top-k", type=int, help="Fix top_k when the run swept it.")
 @click.option("--min-p", type=float, help="Fix min_p when the run swept it.")
 @click.option("--repetition-penalty", type=float, help="Fix it when the run swept it.")
 @db_option
-def plot(run_id: int, metric: str, out: Path, db_url: str | None, **fixed: float | None) -> None:
+def plot(run_id: int, metric: str | None, out: Path, db_url: str | None,
+         **fixed: float | None) -> None:
     """A PNG heatmap of METRIC over the temperature x top_p grid."""
     from runner.plots import plot_run
 
-    sessions = open_sessions(db_url)
-    run = load_run(sessions, run_id)
-    rows = cell_rows(sessions, run_id)
+    run, kind, rows = _run_and_cells(open_sessions(db_url), run_id)
+    metric = metric or kind.default_metric
+    _check_metrics(run, kind, (metric,), "--metric")
     plot_run(run, rows, metric, out, {k: v for k, v in fixed.items() if v is not None})
     click.echo(f"wrote {out}")

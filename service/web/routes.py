@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from service.db.models import METRICS, PARAMETERS
+from service.db import get_session
+from service.db.models import METRICS, PARAMETERS, Run
+from service.runs.kinds import TOKEN, cell_kind
 from service.sampling import PRESETS, STAGES
 from service.security import PUBLIC_CHECKS
 from service.web.controls import knobs_json
@@ -38,13 +40,22 @@ def playground() -> str:
 
 
 @bp.before_app_request
-def runs_pages() -> str | None:
+def runs_pages() -> str | tuple[str, int] | None:
     """Answer GET /runs and /runs/{id} with the dashboard page when the client prefers HTML."""
     template = PAGES.get(request.endpoint or "")
     if template is None or not wants_html(request):
         return None
-    return render_template(template, metrics=list(METRICS), parameters=list(PARAMETERS),
-                           run_id=(request.view_args or {}).get("run_id"))
+    run_id = (request.view_args or {}).get("run_id")
+    if run_id is None:
+        return render_template(template, metrics=list(METRICS), parameters=list(PARAMETERS))
+    # Ids beyond a 64-bit integer cannot exist (and SQLite cannot even bind them).
+    run = get_session().get(Run, run_id) if run_id < 2**63 else None
+    kind = cell_kind(run) if run is not None else TOKEN
+    # The id goes to the page as text: the JSON island cannot hold an integer beyond 64 bits.
+    page = render_template(template, metrics=list(kind.metrics), parameters=list(PARAMETERS),
+                           default_metric=kind.default_metric, run_id=str(run_id),
+                           missing=run is None)
+    return (page, 404) if run is None else page
 
 
 @bp.after_app_request

@@ -21,10 +21,13 @@ function showError(message) {
 function showMeta(run) {
   $('run-title').textContent = `Run ${run.id}${run.name ? `: ${run.name}` : ''}`;
   document.title = `${$('run-title').textContent} · Logit Lab`;
+  // A generation run's rows are prompts and its samples are continuations per prompt.
+  const [rowName, sampleName] = run.engine === 'generation'
+    ? ['Prompts', 'Continuations per prompt'] : ['Rows', 'Samples per row'];
   const rows = [
     ['Status', run.status], ['Source', run.source], ['Preset', run.preset],
-    ['Stage order', (run.stage_order || []).join(' → ')], ['Samples per row', run.samples],
-    ['Rows × vocabulary', `${run.n_rows} × ${run.vocab_size}`], ['Seed', run.seed],
+    ['Stage order', (run.stage_order || []).join(' → ')], [sampleName, run.samples],
+    [`${rowName} × vocabulary`, `${run.n_rows} × ${run.vocab_size}`], ['Seed', run.seed],
     ['Engine', run.engine], ['Cells', `${run.cells_done} / ${run.n_cells}`],
     ['Created (UTC)', (run.created_at || '').replace('T', ' ').slice(0, 19)],
     ['Code version', run.code_version],
@@ -101,15 +104,21 @@ async function start() {
   showMeta(run);
   buildFixedControls(run.grid);
   readState(form);
+  // A statistic from the URL that this run's kind of cells lacks falls back to the default.
+  const metric = form.elements.metric;
+  if (!metric.value) metric.value = [...metric.options].find((o) => o.defaultSelected).value;
   await reload();
 }
 
-form.addEventListener('change', (event) => {
-  if (event.target.name === 'metric') render();
-  else reload();
-});
-form.addEventListener('submit', (event) => event.preventDefault());
-start().catch((error) => {
-  $('status').textContent = '';
-  showError(error.message);
-});
+// A missing run's page is the server's 404 message alone: nothing to load.
+if (!config.missing) {
+  form.addEventListener('change', (event) => {
+    if (event.target.name === 'metric') render();
+    else reload();
+  });
+  form.addEventListener('submit', (event) => event.preventDefault());
+  start().catch((error) => {
+    $('status').textContent = '';
+    showError(error.message);
+  });
+}

@@ -6,6 +6,7 @@ from functools import lru_cache
 import numpy as np
 
 from .logits import row_maxima
+from .result import ProcessedBatch
 from .state import State
 from .trace import Tracer, finalize
 
@@ -152,3 +153,23 @@ def staged_segments(z, rows, run, adjustments, traced: bool):
         tracer = Tracer(len(chunk)) if traced else None
         run(state, tracer)
         yield finalize(state, tracer)
+
+
+def whole_rows_batch(z, run, adjustments, traced: bool, seeds) -> ProcessedBatch:
+    """Every row through staged_segments, in row order: the CSR batch is their concatenation.
+
+    Small vocabularies (and traces) take this path for every row, truncated or not, so that
+    a small request costs a handful of array operations rather than the window machinery.
+    """
+    segments = list(staged_segments(z, np.arange(z.shape[0]), run, adjustments, traced))
+    counts = np.concatenate([s.counts for s in segments])
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    trace = [records for s in segments for records in s.trace] if traced else None
+    if len(segments) == 1:
+        ids, probs, entropy = segments[0].token_ids, segments[0].probs, segments[0].entropy
+    else:
+        ids = np.concatenate([s.token_ids for s in segments])
+        probs = np.concatenate([s.probs for s in segments])
+        entropy = np.concatenate([s.entropy for s in segments])
+    return ProcessedBatch(z.shape[1], indptr, ids, probs, entropy, seeds, trace)

@@ -88,6 +88,12 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     last element of that prefix, so a row's draws do not depend on what the other rows hold.
     """
     starts, kept = batch.indptr[rows], batch.kept[rows]
+    if len(rows) == 1:  # the same sums and rule, without the padding (one request, one row)
+        start, count = int(starts[0]), int(kept[0])
+        within = np.cumsum(batch.probs[start:start + count], dtype=np.float64)
+        residual = np.minimum(uniforms[0] * within[-1], np.nextafter(within[-1], 0))
+        found = np.searchsorted(within, residual, side="right")
+        return (start + np.minimum(found, count - 1))[None, :]
     width = int(kept.max(initial=1))
     column = np.arange(width)
     inside = column < kept[:, None]
@@ -117,8 +123,11 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     uniforms = np.asarray(uniforms, dtype=np.float64)
     if uniforms.ndim != 2 or uniforms.shape[0] != batch.batch:
         raise ValueError(f"uniforms must have shape ({batch.batch}, n), not {uniforms.shape}")
-    positions = np.empty(uniforms.shape, dtype=np.int64)
     kept = batch.kept
+    if kept.max() <= BLOCK:  # every row small: no split needed (e.g. one small request)
+        positions = _draw_small_rows(batch, np.arange(batch.batch), uniforms)
+        return _tokens_and_logprobs(batch, positions)
+    positions = np.empty(uniforms.shape, dtype=np.int64)
     small = np.flatnonzero(kept <= BLOCK)
     if small.size:
         positions[small] = _draw_small_rows(batch, small, uniforms[small])
@@ -129,6 +138,10 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
         for row in large.tolist():
             lo, hi = int(batch.indptr[row]), int(batch.indptr[row + 1])
             positions[row] = lo + draw_row(batch.probs[lo:hi], uniforms[row])
+    return _tokens_and_logprobs(batch, positions)
+
+
+def _tokens_and_logprobs(batch: ProcessedBatch, positions: np.ndarray):
     tokens = batch.ids_at(positions)
     chosen = batch.probs[positions]
     with np.errstate(divide="ignore"):

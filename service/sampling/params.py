@@ -50,6 +50,8 @@ class SamplingParams:
     rows: dict[str, np.ndarray]
     logit_bias: list[tuple[np.ndarray, np.ndarray]] | None
     context: list[np.ndarray] | None
+    # The RANGES parameters the caller set; every other one holds its default (off).
+    given: frozenset[str] = frozenset(RANGES)
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -203,7 +205,8 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     for name, (default, low, high, low_incl, high_incl, stage, off) in RANGES.items():
         value = params.get(name)
         if value is None:  # defaults are valid and off: no checks needed
-            rows[name] = np.full(batch, default, dtype=np.int64 if name == "top_k" else None)
+            rows[name] = np.empty(batch, dtype=np.int64 if name == "top_k" else np.float64)
+            rows[name].fill(default)  # np.full costs several times more at one row
             continue
         array = per_row(name, value, batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
@@ -224,4 +227,5 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     context = parse_context(params.get("context"), batch, vocab, limits)
     if logit_bias is not None and "logit_bias" not in order:
         raise InvalidParameterError("logit_bias is set but not in the order", field="logit_bias")
-    return SamplingParams(order, preset, rows, logit_bias, context)
+    given = frozenset(name for name in RANGES if params.get(name) is not None)
+    return SamplingParams(order, preset, rows, logit_bias, context, given)

@@ -27,47 +27,50 @@ def _row_sigma(z, rows, adjustments: Adjustments | None) -> np.ndarray:
     return sigma
 
 
+# Each shaping stage as a call on (state, params, vocab, coins, sigma), rows from state.rows.
+STAGE_CALLS = {
+    "temperature": lambda s, p, v, c, g: stages.temperature(s, p.temperature[s.rows]),
+    "min_p": lambda s, p, v, c, g: stages.min_p(s, p.min_p[s.rows]),
+    "top_k": lambda s, p, v, c, g: stages.top_k(s, p.top_k[s.rows], v, p.preset == "llama.cpp"),
+    "top_p": lambda s, p, v, c, g: stages.top_p(s, p.top_p[s.rows]),
+    "typical_p": lambda s, p, v, c, g: stages.typical_p(s, p.typical_p[s.rows]),
+    "top_n_sigma": lambda s, p, v, c, g: stages.top_n_sigma(s, p.top_n_sigma[s.rows],
+                                                            g[s.rows]),
+    "xtc": lambda s, p, v, c, g: stages.xtc(s, p.xtc_threshold[s.rows],
+                                            p.xtc_probability[s.rows], c[s.rows]),
+}
+
+
 def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, vocab: int,
                coins, sigma, adjustments: Adjustments | None) -> None:
-    """Apply the order's stages to a state; adjustments run here only when traced."""
-    def per_row(name):
-        return getattr(params, name)[state.rows]
+    """Apply the order's stages to a state; adjustments run here only when traced.
 
-    if tracer is not None:
-        for name in (n for n in params.order if n in ADJUSTMENT_STAGES):
-            if adjustments is not None and name in adjustments.values_after:
-                with tracer.stage(state, name):
-                    position, mine = adjustments.locate(state.rows)
-                    state.set_values(position, adjustments.cols[mine],
-                                     adjustments.values_after[name][mine])
-            else:
-                tracer.skip(state, name)
-    is_greedy = per_row("temperature") == 0
-    if tracer is not None and is_greedy.any():
+    Untraced, a stage whose parameter the caller left unset is skipped outright (its default
+    is off); traced, every stage of the order is recorded, acting or not.
+    """
+    if tracer is None:
+        if plan.may_act("temperature", params):
+            stages.greedy(state, params.temperature[state.rows] == 0)
+        for name in params.order:
+            if name not in ADJUSTMENT_STAGES and plan.may_act(name, params):
+                STAGE_CALLS[name](state, params, vocab, coins, sigma)
+        return
+    for name in (n for n in params.order if n in ADJUSTMENT_STAGES):
+        if adjustments is not None and name in adjustments.values_after:
+            with tracer.stage(state, name):
+                position, mine = adjustments.locate(state.rows)
+                state.set_values(position, adjustments.cols[mine],
+                                 adjustments.values_after[name][mine])
+        else:
+            tracer.skip(state, name)
+    is_greedy = params.temperature[state.rows] == 0
+    if is_greedy.any():
         with tracer.stage(state, "greedy", only=is_greedy):
             stages.greedy(state, is_greedy)
-    else:
-        stages.greedy(state, is_greedy)
-    dispatch = {
-        "temperature": lambda: stages.temperature(state, per_row("temperature")),
-        "min_p": lambda: stages.min_p(state, per_row("min_p")),
-        "top_k": lambda: stages.top_k(state, per_row("top_k"), vocab,
-                                      params.preset == "llama.cpp"),
-        "top_p": lambda: stages.top_p(state, per_row("top_p")),
-        "typical_p": lambda: stages.typical_p(state, per_row("typical_p")),
-        "top_n_sigma": lambda: stages.top_n_sigma(state, per_row("top_n_sigma"),
-                                                  sigma[state.rows]),
-        "xtc": lambda: stages.xtc(state, per_row("xtc_threshold"), per_row("xtc_probability"),
-                                  coins[state.rows]),
-    }
     for name in params.order:
-        if name in ADJUSTMENT_STAGES:
-            continue
-        if tracer is None:
-            dispatch[name]()
-        else:
+        if name not in ADJUSTMENT_STAGES:
             with tracer.stage(state, name, only=~is_greedy):
-                dispatch[name]()
+                STAGE_CALLS[name](state, params, vocab, coins, sigma)
 
 
 def _window_pass(z, rows, thr, run, adjustments, builder: BatchBuilder, rules,
@@ -169,15 +172,11 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
     sigma = _row_sigma(z, sigma_rows, adjustments)
     run = partial(run_stages, params=resolved, vocab=vocab, coins=coins, sigma=sigma,
                   adjustments=adjustments)
+    if trace or vocab <= plan.SMALL_VOCAB:
+        return dense.whole_rows_batch(z, run, adjustments, trace, seeds)
     builder = BatchBuilder(batch, vocab)
     first, t_before = plan.first_truncation(resolved, vocab)
-
-    if trace:
-        staged = np.ones(batch, bool)
-    elif vocab <= plan.SMALL_VOCAB:
-        staged = first != ""
-    else:
-        staged = (first == "typical_p") | (first == "xtc")
+    staged = (first == "typical_p") | (first == "xtc")
     untruncated = (first == "") & ~staged
     pending = ~(staged | untruncated)
     if pending.any():

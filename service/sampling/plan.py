@@ -18,10 +18,21 @@ SUBSAMPLE = 1024
 TAIL_NATS = 30.0
 
 SHAPING = ("min_p", "top_k", "top_p", "typical_p", "top_n_sigma", "xtc")
+# A stage can act only if the caller set this parameter: its default turns the stage off.
+SWITCHED_BY = {"temperature": "temperature", "min_p": "min_p", "top_k": "top_k",
+               "top_p": "top_p", "typical_p": "typical_p", "top_n_sigma": "top_n_sigma",
+               "xtc": "xtc_probability"}
+
+
+def may_act(stage: str, params: SamplingParams) -> bool:
+    """False when the stage is off for every row because its parameter was left unset."""
+    return SWITCHED_BY.get(stage) in params.given
 
 
 def stage_active(stage: str, params: SamplingParams, vocab: int) -> np.ndarray:
     """Per-row mask: does this shaping stage change anything for the row?"""
+    if not may_act(stage, params):
+        return np.zeros(len(params.temperature), dtype=bool)
     if stage == "min_p":
         return params.min_p > 0
     if stage == "top_k":

@@ -14,6 +14,7 @@ from .state import NEG_INF, State
 TOP_P_TOLERANCE = 1e-9
 # Relative uncertainty granted to a whole-row mass summed in float64.
 TOTAL_MASS_SLACK = 1e-12
+LOWEST = np.finfo(np.float64).min
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -28,15 +29,25 @@ def temperature(state: State, t: np.ndarray) -> None:
     Only a row whose x / T would overflow (|max| / T beyond 1e300) is first shifted by its
     maximum; softmax and every later stage are invariant to the shift, and leaving other rows
     unshifted keeps logits that differ by less than the maximum's rounding distinct.
+    A finite logit whose x / T falls below the float64 range (it then has probability 0)
+    becomes the most negative float64 rather than -inf: it is still a kept token.
     """
     t = np.where(t > 0, t, 1.0)
     top = state.row_max()
-    shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
-    if shift.any():
-        state.x -= shift[:, None]
-    state.x /= t[:, None]
-    if state._sorted is not None:
-        state._sorted = (state._sorted - shift[:, None]) / t[:, None]
+    with np.errstate(over="ignore"):  # an overflow to inf is exactly the case to catch
+        shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
+    if not shift.any() and np.all(t == 1):
+        return  # x / 1 is x: nothing to do
+    alive = state.x > NEG_INF
+    with np.errstate(over="ignore"):
+        if shift.any():
+            state.x -= shift[:, None]
+        state.x /= t[:, None]
+        np.maximum(state.x, LOWEST, out=state.x, where=alive)
+        if state._sorted is not None:
+            sorted_alive = state._sorted > NEG_INF
+            state._sorted = (state._sorted - shift[:, None]) / t[:, None]
+            np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
     state.tail_bound = (state.tail_bound - shift) / t
     state.scale = state.scale / t
     if state.total_ref is not None:
@@ -78,6 +89,8 @@ def top_k(state: State, k: np.ndarray, vocab: int, exact_k: bool) -> None:
     With `exact_k` (llama.cpp) keep exactly k tokens: ties at x_(k) by ascending token id.
     """
     active = (k > 0) & (k < vocab)
+    if not active.any():
+        return
     finite = state.finite_count()
     active &= state.tail_open | (k < finite)
     if not active.any():

@@ -40,7 +40,8 @@ class State:
     def dense(cls, rows: np.ndarray, x: np.ndarray) -> "State":
         """A state holding every token of each row: nothing lies outside it."""
         count = len(rows)
-        ids = np.broadcast_to(np.arange(x.shape[1]), x.shape)
+        every_id = np.arange(x.shape[1], dtype=np.int32)
+        ids = every_id[None, :] if count == 1 else np.broadcast_to(every_id, x.shape)
         return cls(rows, x, ids, np.zeros(count, bool), np.full(count, NEG_INF),
                    np.zeros(count, np.int64))
 
@@ -54,7 +55,8 @@ class State:
         return np.count_nonzero(self.x > NEG_INF, axis=1)
 
     def row_max(self) -> np.ndarray:
-        return self.sorted_values()[:, 0]
+        # A max pass is far cheaper than the sort, which only some stages need.
+        return self._sorted[:, 0] if self._sorted is not None else self.x.max(axis=1)
 
     def truncate_below(self, active: np.ndarray, cut: np.ndarray) -> None:
         """Remove, in active rows, every token whose current logit is below `cut`."""

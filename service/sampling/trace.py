@@ -71,26 +71,38 @@ class Tracer:
 
 
 def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None) -> Segment:
-    """q = softmax over each row's surviving tokens, flattened in token-id order."""
+    """q = softmax over each row's surviving tokens, flattened in token-id order.
+
+    H = ln Z - sum(e * d) / Z with d = x - max and e = exp(d), the products taken over the
+    surviving tokens only (e * d is NaN where x = -inf).
+    """
     x, ids, rows = state.x, state.ids, state.rows
     if keep is not None:
         x, ids, rows = x[keep], ids[keep], rows[keep]
-    empty = np.flatnonzero(~np.any(x > NEG_INF, axis=1))
-    if empty.size:
-        # Only float overflow in the adjustments can empty a row that had finite logits.
-        raise AllMaskedRowError(int(rows[empty[0]]))
     finite = x > NEG_INF
-    shifted = x - np.max(x, axis=1, keepdims=True)
+    counts = np.count_nonzero(finite, axis=1)
+    if not counts.all():
+        # Only float overflow in the adjustments can empty a row that had finite logits.
+        raise AllMaskedRowError(int(rows[np.argmin(counts)]))
+    with np.errstate(over="ignore"):
+        shifted = x - x.max(axis=1, keepdims=True)
+    # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so that
+    # its weight is 0 and its product e * d is 0 rather than NaN.
+    np.maximum(shifted, np.finfo(np.float64).min, out=shifted)
     weights = np.exp(shifted)
     total = weights.sum(axis=1)
-    products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
+    every = finite.all()
+    if every:  # the common untruncated block: no masks needed
+        products = np.multiply(weights, shifted, out=shifted)
+    else:
+        products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
     row_entropy = np.maximum(np.log(total) - products.sum(axis=1) / total, 0.0)
     weights /= total[:, None]
     return Segment(
         rows=rows,
-        counts=np.count_nonzero(finite, axis=1),
-        token_ids=ids[finite].astype(np.int32),
-        probs=weights[finite].astype(np.float32),
+        counts=counts,
+        token_ids=(ids if every else ids[finite]).astype(np.int32).reshape(-1),
+        probs=(weights if every else weights[finite]).astype(np.float32).reshape(-1),
         entropy=row_entropy,
         trace=tracer.records if tracer is not None else None,
     )

@@ -31,8 +31,9 @@ def row_chunks(rows: np.ndarray, vocab: int, size: int = DENSE_CHUNK):
 
 
 def adjusted_block(z, rows, adjustments, dtype=None) -> np.ndarray:
-    """A writable copy of z[rows] with the adjusted logits written in."""
-    block = z[rows].astype(dtype or z.dtype)
+    """A writable copy of z[rows] (rows ascending) with the adjusted logits written in."""
+    consecutive = rows[-1] - rows[0] == len(rows) - 1
+    block = (z[rows[0]:rows[-1] + 1] if consecutive else z[rows]).astype(dtype or z.dtype)
     if adjustments is not None:
         position, mine = adjustments.locate(rows)
         block[position, adjustments.cols[mine]] = adjustments.values[mine]
@@ -41,7 +42,7 @@ def adjusted_block(z, rows, adjustments, dtype=None) -> np.ndarray:
 
 def check_block(z: np.ndarray, block_max: np.ndarray) -> None:
     """Raise the canonical error (first offending row of the whole batch) if any max is bad."""
-    if not np.all(np.isfinite(block_max)):
+    if not np.isfinite(block_max).all():
         row_maxima(z)
 
 
@@ -162,14 +163,13 @@ def whole_rows_batch(z, run, adjustments, traced: bool, seeds) -> ProcessedBatch
     a small request costs a handful of array operations rather than the window machinery.
     """
     segments = list(staged_segments(z, np.arange(z.shape[0]), run, adjustments, traced))
-    counts = np.concatenate([s.counts for s in segments])
-    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
     trace = [records for s in segments for records in s.trace] if traced else None
     if len(segments) == 1:
-        ids, probs, entropy = segments[0].token_ids, segments[0].probs, segments[0].entropy
+        counts, ids, probs, entropy = (segments[0].counts, segments[0].token_ids,
+                                       segments[0].probs, segments[0].entropy)
     else:
-        ids = np.concatenate([s.token_ids for s in segments])
-        probs = np.concatenate([s.probs for s in segments])
-        entropy = np.concatenate([s.entropy for s in segments])
+        counts, ids, probs, entropy = (np.concatenate([getattr(s, name) for s in segments])
+                                       for name in ("counts", "token_ids", "probs", "entropy"))
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
     return ProcessedBatch(z.shape[1], indptr, ids, probs, entropy, seeds, trace)

@@ -17,7 +17,7 @@ class ProcessedBatch:
 
     def __init__(self, vocab, indptr, token_ids, probs, entropy, seeds, trace=None, whole=None):
         self.vocab, self.indptr, self.probs = vocab, indptr, probs
-        self.kept = np.diff(indptr)
+        self.kept = indptr[1:] - indptr[:-1]
         self.entropy, self.seeds, self.trace = entropy, seeds, trace
         self._token_ids = token_ids
         self._whole = whole if whole is not None and whole.any() else None

@@ -80,7 +80,7 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
     if keep is not None:
         x, ids, rows = x[keep], ids[keep], rows[keep]
     finite = x > NEG_INF
-    counts = np.count_nonzero(finite, axis=1)
+    counts = finite.sum(axis=1)
     if not counts.all():
         # Only float overflow in the adjustments can empty a row that had finite logits.
         raise AllMaskedRowError(int(rows[np.argmin(counts)]))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from service.sampling import draw, process, row_uniforms, sample
+from service.sampling.rng import xtc_coins
 from tests.sampling import reference as ref
 
 V = 1000
@@ -403,6 +406,22 @@ def test_row_uniforms_are_philox_per_seed():
     assert u.shape == (4, 50) and u.dtype == np.float64
     for b, s in enumerate(seeds):
         np.testing.assert_array_equal(u[b], ref.reference_uniforms(s, 50))
+
+
+def test_xtc_coins_are_philox_on_the_second_key_word():
+    seeds = [0, 7, 2**63 - 1]
+    coins = xtc_coins(seeds)
+    for b, s in enumerate(seeds):
+        assert coins[b] == ref.xtc_coin(s)
+
+
+def test_uniforms_do_not_depend_on_other_threads_drawing_at_the_same_time():
+    # The Philox behind row_uniforms is reset per call and kept per thread.
+    seeds = list(range(200))
+    expected = np.stack([ref.reference_uniforms(s, 20) for s in seeds])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda s: row_uniforms([s], 20)[0], seeds * 5))
+    np.testing.assert_array_equal(np.stack(results), np.concatenate([expected] * 5))
 
 
 def test_sample_is_process_plus_uniforms_plus_draw():

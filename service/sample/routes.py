@@ -58,9 +58,9 @@ def _limits() -> SamplingLimits:
 
 def _query() -> dict[str, Any]:
     """The query-string parameters, validated (skipped entirely when there are none)."""
-    args = request.args
-    if not args:
+    if not request.query_string:
         return {}
+    args = request.args
     raw = {key: args.getlist(key) if key in _MULTIPLE else args[key] for key in args}
     return load_flat(_query_schema, raw)
 

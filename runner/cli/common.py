@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner.storage import cell_rows
@@ -49,3 +51,14 @@ def load_run(sessions: sessionmaker[Session], run_id: int) -> Run:
     return run
 
 __all__ = ["cell_rows", "console", "db_option", "load_run", "open_sessions"]
+
+
+@contextmanager
+def cell_progress(run_id: int, total: int, done: int = 0) -> Iterator[Callable[[int], None]]:
+    """A progress bar of a run's cells on stderr (off when it is not a terminal); yields the
+    callback that advances it by a count of cells."""
+    err = console(stderr=True)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task(f"run {run_id}", total=total, completed=done)
+        yield lambda count: progress.advance(task, count)

@@ -11,12 +11,13 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner import storage
-from runner.cli.common import console
+from runner.cli.common import cell_progress, console
 from runner.generation_storage import (
     ENGINE,
     create_generation_run,
     execute_generation,
     generation_rows,
+    written,
 )
 from runner.generation_sweep import GenerationSweepSpec, read_prompts
 from runner.grid import GridSpecError, build_grid, swept
@@ -74,13 +75,12 @@ def finish(sessions: sessionmaker[Session], run_id: int) -> None:
     run = storage.get_run(sessions, run_id)
     click.echo(f"run id {run_id}")
     try:
-        execute_generation(sessions, run_id,
-                           on_cell=lambda _: click.echo(".", nl=False, err=True))
+        with cell_progress(run_id, run.n_cells, len(written(sessions, run_id))) as advance:
+            execute_generation(sessions, run_id, on_cell=advance)
     except KeyboardInterrupt:
         storage.set_status(sessions, run_id, "interrupted")
         click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)
         raise SystemExit(130) from None
-    click.echo("", err=True)
     print_generation_cells(generation_rows(sessions, run_id), swept(run.grid) or ["temperature"])
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from runner import storage
 from runner.cli import generation_sweep as generation
-from runner.cli.common import cell_rows, console, db_option, open_sessions
+from runner.cli.common import cell_progress, cell_rows, console, db_option, open_sessions
 from runner.cli.runs import SHOW_METRICS, print_cells
 from runner.executors import EXECUTORS, Executor, ExecutorError, make_executor
 from runner.grid import GridSpecError, build_grid, swept
@@ -22,12 +21,8 @@ GRID_HELP = "Comma list and/or start:stop:count ranges, e.g. 0.2,0.5,1.0 or 0.1:
 
 
 def _run_with_progress(sessions, run_id: int, total: int, executor: Executor) -> None:
-    err = console(stderr=True)
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
-        task = progress.add_task(f"run {run_id}", total=total)
-        execute(sessions, run_id, on_cells=lambda count: progress.advance(task, count),
-                executor=executor)
+    with cell_progress(run_id, total) as advance:
+        execute(sessions, run_id, on_cells=advance, executor=executor)
 
 
 @click.command()

@@ -8,7 +8,7 @@ Downgrading narrows them back: on PostgreSQL it fails if a stored count no longe
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 10:00:00
+Create Date: 2026-11-27 21:20:00
 """
 
 from collections.abc import Sequence

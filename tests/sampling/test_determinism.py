@@ -126,3 +126,20 @@ def test_draws_follow_the_philox_uniforms_exactly():
         q, _ = ref.reference_process(x[b], top_p=0.95)
         exp, _ = ref.reference_draw(q, ref.reference_uniforms(seeds[b], 300))
         np.testing.assert_array_equal(tokens[b], exp, err_msg=f"row {b}")
+
+
+def test_small_vocabulary_rows_give_identical_floats_alone_or_batched():
+    # Below 4096 tokens every row takes the whole-row path; a stage that acts on a neighbour
+    # (and so runs for the whole batch) must leave a row that does not use it bit-for-bit alone.
+    x = rows(7, b=4)
+    per_row = {"temperature": [1.0, 0.7, 1.0, 1.3], "top_k": [0, 40, 0, 0],
+               "top_p": [1.0, 1.0, 0.9, 1.0], "min_p": [0.0, 0.0, 0.0, 0.05]}
+    seeds = [3, 1, 4, 1]
+    batch = sample(x, n=50, seed=seeds, return_probs=True, **per_row).to_dict()
+    defaults = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
+    for b in range(4):
+        # Alone, a row passes only what it changes (so the other stages are skipped there).
+        given = {k: v[b] for k, v in per_row.items() if v[b] != defaults[k]}
+        alone = sample(x[b], n=50, seed=seeds[b], return_probs=True, **given).to_dict()
+        for key in ("tokens", "logprobs", "kept", "entropy", "probs"):
+            assert alone[key][0] == batch[key][b], (key, b)

@@ -1,5 +1,8 @@
 """Service benchmark: /sample vs a trivial /echo (rps), and binary /sample vs the bare core.
 
+Also measured, as the bound of the rps ratio: /echo/bare-sample, the least any JSON sampling
+endpoint served this way can do (parse, one softmax draw, encode; no validation).
+
 Run: .venv/bin/python -m runner.bench_service [--seconds 5] [--rounds 3] [--clients 4]
 Starts `logitlab serve` with LOGITLAB_ENABLE_ECHO=1 on a free loopback port, runs bounded
 closed-loop HTTP clients against it, prints a markdown table, and stops the server.
@@ -114,19 +117,20 @@ def main() -> None:
     big = rng.normal(0, 3, (1, 128_256)).astype("<f4")
     server, port = start_server(args.workers)
     try:
-        for _ in range(20):  # warm both endpoints in every worker
-            _post(port, "/echo", body, "application/json")
-            _post(port, "/sample", body, "application/json")
-        rates: dict[str, list[float]] = {"echo": [], "sample": []}
-        cpu: dict[str, list[float]] = {"echo": [], "sample": []}  # worker CPU ms per request
+        names = ("echo", "sample", "echo/bare-sample")
+        for _ in range(20):  # warm every endpoint in every worker
+            for name in names:
+                _post(port, f"/{name}", body, "application/json")
+        rates: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}  # worker CPU ms per request
         for _ in range(args.rounds):
-            for name in ("echo", "sample"):
+            for name in names:
                 before = worker_cpu_seconds(server.pid)
                 rate = throughput(port, f"/{name}", body, args.clients, args.seconds)
                 used = worker_cpu_seconds(server.pid) - before
                 rates[name].append(rate)
                 cpu[name].append(used * 1000 / (rate * args.seconds))
-        echo, samp = rates["echo"], rates["sample"]
+        echo, samp, bare = rates["echo"], rates["sample"], rates["echo/bare-sample"]
         # Where a V=1000 request's server time goes: /echo, /sample and the bare core call.
         small = {"echo": [], "sample": [], "core": []}
         row = np.asarray(json.loads(body)["logits"])
@@ -156,14 +160,15 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
-    e, s = statistics.median(echo), statistics.median(samp)
+    e, s, b = statistics.median(echo), statistics.median(samp), statistics.median(bare)
     srv, core = statistics.median(server_ms), statistics.median(core_ms)
     print(f"\n| measure | value |\n| --- | --- |\n"
           f"| /echo, V=1000 JSON body (req/s, median of {args.rounds}) | {e:.0f} |\n"
           f"| /sample, V=1000 JSON (req/s, median of {args.rounds}) | {s:.0f} |\n"
           f"| /sample / /echo | {s / e:.2f} (target >= 0.80) |\n"
-          f"| V=1000 worker CPU per request, median ms: /echo, /sample | "
-          f"{statistics.median(cpu['echo']):.3f} / {statistics.median(cpu['sample']):.3f} |\n"
+          f"| bound: /echo/bare-sample / /echo | {b / e:.2f} |\n"
+          f"| V=1000 worker CPU per request, median ms: /echo, /sample, bare | "
+          f"{' / '.join(f'{statistics.median(cpu[name]):.3f}' for name in names)} |\n"
           f"| V=1000 server-side median ms: /echo, /sample, bare core | "
           f"{' / '.join(f'{statistics.median(v):.3f}' for v in small.values())} |\n"
           f"| bare core `sample`, V=128256 B=1 float32 (median ms) | {core:.3f} |\n"
@@ -173,7 +178,8 @@ def main() -> None:
           f"{statistics.median(echo_ms):.3f} |\n"
           f"| same request, client round trip (median ms) | "
           f"{statistics.median(client_ms):.3f} |\n"
-          f"\nrounds: echo {[round(x) for x in echo]}, sample {[round(x) for x in samp]}; "
+          f"\nrounds: echo {[round(x) for x in echo]}, sample {[round(x) for x in samp]}, "
+          f"bare {[round(x) for x in bare]}; "
           f"workers={args.workers}, clients={args.clients}, {args.seconds:g} s per round")
 
 

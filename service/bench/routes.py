@@ -1,5 +1,8 @@
-"""POST /echo: a trivial endpoint, the baseline for service benchmarks (LOGITLAB_ENABLE_ECHO)."""
+"""POST /echo, the baseline for service benchmarks, and POST /echo/bare-sample, their bound
+(both only with LOGITLAB_ENABLE_ECHO)."""
 
+import numpy as np
+import orjson
 from flask import Blueprint, Response, request
 
 # Registered only when this config flag is true; never part of /openapi.json.
@@ -13,3 +16,18 @@ def echo() -> Response:
     """Return the request body unchanged, with the request's content type."""
     body = request.get_data(cache=False)
     return Response(body, mimetype=request.mimetype or "application/octet-stream")
+
+
+@blp.post("/echo/bare-sample")
+def bare_sample() -> Response:
+    """The least a JSON sampling endpoint can do: parse, one softmax draw, encode.
+
+    No validation, no parameters, no result fields beyond a token: it measures how close to
+    /echo any /sample served by this stack could get, never a substitute for /sample.
+    """
+    logits = np.array(orjson.loads(request.get_data(cache=False))["logits"], dtype=np.float64)
+    weights = np.exp(logits - logits.max())
+    cumulative = np.cumsum(weights)
+    uniform = np.random.Generator(np.random.Philox(key=1)).random()
+    token = int(np.searchsorted(cumulative, uniform * cumulative[-1], side="right"))
+    return Response(orjson.dumps({"tokens": [[token]]}), mimetype="application/json")

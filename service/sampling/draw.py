@@ -90,7 +90,7 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     starts, kept = batch.indptr[rows], batch.kept[rows]
     if len(rows) == 1:  # the same sums and rule, without the padding (one request, one row)
         start, count = int(starts[0]), int(kept[0])
-        within = np.cumsum(batch.probs[start:start + count], dtype=np.float64)
+        within = batch.probs[start:start + count].astype(np.float64).cumsum()  # same sums
         residual = np.minimum(uniforms[0] * within[-1], np.nextafter(within[-1], 0))
         found = np.searchsorted(within, residual, side="right")
         return (start + np.minimum(found, count - 1))[None, :]

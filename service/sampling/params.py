@@ -3,6 +3,7 @@
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -192,6 +193,16 @@ def parse_context(value, batch: int, vocab: int, limits: SamplingLimits) -> list
     return parsed if any(ids.size for ids in parsed) else None
 
 
+@lru_cache(maxsize=32)
+def default_rows(batch: int) -> dict[str, np.ndarray]:
+    """Every RANGES parameter at its default, per row; read-only, shared between calls."""
+    rows = {}
+    for name, (default, *_) in RANGES.items():
+        rows[name] = np.full(batch, default, dtype=np.int64 if name == "top_k" else np.float64)
+        rows[name].flags.writeable = False
+    return rows
+
+
 def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits) -> SamplingParams:
     """Validate every parameter, broadcast per row, and check each is part of the order."""
     unknown = sorted(set(params) - KNOWN)
@@ -202,11 +213,10 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
         raise InvalidParameterError("preset must be a string", field="preset")
     order = resolve_order(preset, params.get("order"))
     rows = {}
-    for name, (default, low, high, low_incl, high_incl, stage, off) in RANGES.items():
+    for name, (_, low, high, low_incl, high_incl, stage, off) in RANGES.items():
         value = params.get(name)
         if value is None:  # defaults are valid and off: no checks needed
-            rows[name] = np.empty(batch, dtype=np.int64 if name == "top_k" else np.float64)
-            rows[name].fill(default)  # np.full costs several times more at one row
+            rows[name] = default_rows(batch)[name]
             continue
         array = per_row(name, value, batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
@@ -227,5 +237,6 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     context = parse_context(params.get("context"), batch, vocab, limits)
     if logit_bias is not None and "logit_bias" not in order:
         raise InvalidParameterError("logit_bias is set but not in the order", field="logit_bias")
-    given = frozenset(name for name in RANGES if params.get(name) is not None)
+    given = frozenset(name for name, value in params.items()
+                      if value is not None and name in RANGES)
     return SamplingParams(order, preset, rows, logit_bias, context, given)

@@ -168,8 +168,10 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
     xtc_on = "xtc" in resolved.order and plan.stage_active("xtc", resolved, vocab).any()
     coins = xtc_coins(seeds) if xtc_on else np.ones(batch)
     adjustments = compute_adjustments(z, resolved)
-    sigma_rows = np.flatnonzero(plan.stage_active("top_n_sigma", resolved, vocab))
-    sigma = _row_sigma(z, sigma_rows, adjustments)
+    sigma = np.zeros(batch)
+    if plan.may_act("top_n_sigma", resolved):
+        sigma = _row_sigma(z, np.flatnonzero(plan.stage_active("top_n_sigma", resolved, vocab)),
+                           adjustments)
     run = partial(run_stages, params=resolved, vocab=vocab, coins=coins, sigma=sigma,
                   adjustments=adjustments)
     if trace or vocab <= plan.SMALL_VOCAB:

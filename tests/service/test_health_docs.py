@@ -85,3 +85,12 @@ def test_echo_only_when_enabled(client, make_app):
     response = echo.post("/echo", data=b'{"a": 1}', content_type="application/json")
     assert response.status_code == 200
     assert response.data == b'{"a": 1}' and response.mimetype == "application/json"
+
+
+def test_bare_sample_bound_only_when_enabled_and_draws_the_likely_token(client, make_app):
+    assert_problem(client.post("/echo/bare-sample", json={"logits": [0.0]}), 404)
+    bench = make_app(ENABLE_ECHO=True).test_client()
+    response = bench.post("/echo/bare-sample", json={"logits": [-50.0, 30.0, -50.0]})
+    assert response.status_code == 200 and response.get_json() == {"tokens": [[1]]}
+    assert "/echo/bare-sample" not in make_app(ENABLE_ECHO=True).test_client().get(
+        "/openapi.json").get_json()["paths"]

@@ -60,6 +60,12 @@ ALL_INTEGERS = _union([kind.integers for kind in KINDS])
 ALL_ORDERABLE = _union([kind.orderable for kind in KINDS])
 
 
+def find_run(session: Session, run_id: int) -> Run | None:
+    """The run with this id, or None (ids beyond a 64-bit integer cannot exist, and SQLite
+    cannot even bind them)."""
+    return session.get(Run, run_id) if run_id < 2**63 else None
+
+
 def cell_kind(run: Run | str) -> CellKind:
     """The cell kind of a run (or of an engine name): generation cells or token-level cells."""
     engine = run if isinstance(run, str) else run.engine

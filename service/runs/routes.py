@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from service.db import get_session
 from service.db.models import PARAMETERS, Run
 from service.runs.heatmap import HeatmapError, heatmap_png
-from service.runs.kinds import CellKind, cell_kind, count_cells
+from service.runs.kinds import CellKind, cell_kind, count_cells, find_run
 from service.runs.schemas import (
     RANGE_METRICS,
     CellPageSchema,
@@ -29,8 +29,7 @@ MATCH_TOLERANCE = 1e-9
 
 
 def _run_or_404(run_id: int) -> Run:
-    # Ids beyond a 64-bit integer cannot exist (and SQLite cannot even bind them).
-    run = get_session().get(Run, run_id) if run_id < 2**63 else None
+    run = find_run(get_session(), run_id)
     if run is None:
         abort(404, message=f"run {run_id} not found")
     return run

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from service.db import get_session
-from service.db.models import METRICS, PARAMETERS, Run
-from service.runs.kinds import TOKEN, cell_kind
+from service.db.models import METRICS, PARAMETERS
+from service.runs.kinds import TOKEN, cell_kind, find_run
 from service.sampling import PRESETS, STAGES
 from service.security import PUBLIC_CHECKS
 from service.web.controls import knobs_json
@@ -48,8 +48,7 @@ def runs_pages() -> str | tuple[str, int] | None:
     run_id = (request.view_args or {}).get("run_id")
     if run_id is None:
         return render_template(template, metrics=list(METRICS), parameters=list(PARAMETERS))
-    # Ids beyond a 64-bit integer cannot exist (and SQLite cannot even bind them).
-    run = get_session().get(Run, run_id) if run_id < 2**63 else None
+    run = find_run(get_session(), run_id)
     kind = cell_kind(run) if run is not None else TOKEN
     # The id goes to the page as text: the JSON island cannot hold an integer beyond 64 bits.
     page = render_template(template, metrics=list(kind.metrics), parameters=list(PARAMETERS),

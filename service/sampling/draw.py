@@ -18,9 +18,10 @@ def block_sums(probs: np.ndarray) -> np.ndarray:
     times faster than a reduction along the blocks.
     """
     full = len(probs) // BLOCK
-    sums = np.einsum("ij->i", probs[:full * BLOCK].reshape(full, BLOCK)).astype(np.float64)
+    sums = np.empty(-(-len(probs) // BLOCK))
+    sums[:full] = np.einsum("ij->i", probs[:full * BLOCK].reshape(full, BLOCK))
     if len(probs) > full * BLOCK:
-        sums = np.append(sums, float(np.einsum("i->", probs[full * BLOCK:])))
+        sums[full] = np.einsum("i->", probs[full * BLOCK:])
     return sums
 
 
@@ -132,7 +133,8 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
     if small.size:
         positions[small] = _draw_small_rows(batch, small, uniforms[small])
     large = np.flatnonzero(kept > BLOCK)
-    if large.size and large.size * uniforms.shape[1] * BLOCK <= GATHER_LIMIT:
+    # One large row is cheaper alone (no padded gather); identical results either way.
+    if large.size > 1 and large.size * uniforms.shape[1] * BLOCK <= GATHER_LIMIT:
         positions[large] = _draw_large_rows(batch, large, uniforms[large])
     elif large.size:
         for row in large.tolist():

@@ -4,6 +4,7 @@
 import numpy as np
 import orjson
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest
 
 # Registered only when this config flag is true; never part of /openapi.json.
 ENABLED_BY = "ENABLE_ECHO"
@@ -25,8 +26,12 @@ def bare_sample() -> Response:
     No validation, no parameters, no result fields beyond a token: it measures how close to
     /echo any /sample served by this stack could get, never a substitute for /sample.
     """
-    logits = np.array(orjson.loads(request.get_data(cache=False))["logits"], dtype=np.float64)
-    weights = np.exp(logits - logits.max())
+    try:
+        logits = np.array(orjson.loads(request.get_data(cache=False))["logits"],
+                          dtype=np.float64).reshape(-1)
+        weights = np.exp(logits - logits.max())
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise BadRequest('The body must be {"logits": [number, ...]}.') from None
     cumulative = np.cumsum(weights)
     uniform = np.random.Generator(np.random.Philox(key=1)).random()
     token = int(np.searchsorted(cumulative, uniform * cumulative[-1], side="right"))

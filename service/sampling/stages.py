@@ -8,13 +8,12 @@ cannot prove its result independent of tokens outside a candidate window calls
 
 import numpy as np
 
-from .state import NEG_INF, State
+from .state import LOWEST, NEG_INF, State
 
 # A prefix reaches top_p when its mass is within this of top_p (see "Float precision").
 TOP_P_TOLERANCE = 1e-9
 # Relative uncertainty granted to a whole-row mass summed in float64.
 TOTAL_MASS_SLACK = 1e-12
-LOWEST = np.finfo(np.float64).min
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

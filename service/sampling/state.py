@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NEG_INF = -np.inf
+LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range becomes
 
 
 @dataclass

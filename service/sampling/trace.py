@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AllMaskedRowError
-from .state import NEG_INF, State
+from .state import LOWEST, NEG_INF, State
 
 
 @dataclass
@@ -88,7 +88,7 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
         shifted = x - x.max(axis=1, keepdims=True)
     # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so that
     # its weight is 0 and its product e * d is 0 rather than NaN.
-    np.maximum(shifted, np.finfo(np.float64).min, out=shifted)
+    np.maximum(shifted, LOWEST, out=shifted)
     weights = np.exp(shifted)
     total = weights.sum(axis=1)
     every = finite.all()

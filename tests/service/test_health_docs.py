@@ -92,5 +92,8 @@ def test_bare_sample_bound_only_when_enabled_and_draws_the_likely_token(client, 
     bench = make_app(ENABLE_ECHO=True).test_client()
     response = bench.post("/echo/bare-sample", json={"logits": [-50.0, 30.0, -50.0]})
     assert response.status_code == 200 and response.get_json() == {"tokens": [[1]]}
+    for bad in (b"not json", b"{}", b'{"logits": []}', b'{"logits": ["a"]}', b"[1, 2]"):
+        assert_problem(bench.post("/echo/bare-sample", data=bad,
+                                  content_type="application/json"), 400)
     assert "/echo/bare-sample" not in make_app(ENABLE_ECHO=True).test_client().get(
         "/openapi.json").get_json()["paths"]

@@ -56,12 +56,7 @@ def test_sqlite_pragmas(database):
 
 def test_a_cell_cannot_be_written_twice(database):
     _, sessions = database
-    with sessions.begin() as session:
-        run = Run(**make_run_values())
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        session.add(Cell(run_id=run_id, **make_cell_values()))
+    run_id = add_run(sessions)
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(Cell(run_id=run_id, **make_cell_values()))
     with sessions() as session:

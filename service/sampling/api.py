@@ -11,6 +11,8 @@ from .rng import row_uniforms
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
+    if type(value) is int and low <= value <= high:  # the common case, without the ABC check
+        return value
     if not isinstance(value, Integral) or isinstance(value, bool):
         raise InvalidParameterError(f"{name} must be an integer (got {value!r})", field=name)
     if not low <= value <= high:

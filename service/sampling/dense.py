@@ -1,27 +1,17 @@
 """Rows worked over the whole vocabulary: untruncated rows, traced rows, and rows that no
 candidate window could certify."""
 
-from functools import lru_cache
-
 import numpy as np
 
 from .logits import row_maxima
 from .result import ProcessedBatch
-from .state import State
-from .trace import Tracer, finalize
+from .state import State, token_range, whole_row_ids
+from .trace import Tracer, finalize, softmax_segment
 
 # Whole-vocabulary work proceeds this many logits at a time, to bound temporary memory:
 # staged rows need several float64 copies, untruncated rows one buffer in the input's dtype.
 DENSE_CHUNK = 1 << 16
 UNTRUNCATED_CHUNK = 1 << 18
-
-
-@lru_cache(maxsize=8)
-def token_range(vocab: int) -> np.ndarray:
-    """0..vocab-1 as int32, read-only and shared: rows that keep every token copy it."""
-    ids = np.arange(vocab, dtype=np.int32)
-    ids.flags.writeable = False
-    return ids
 
 
 def row_chunks(rows: np.ndarray, vocab: int, size: int = DENSE_CHUNK):
@@ -146,10 +136,15 @@ def staged_segments(z, rows, run, adjustments, traced: bool):
     """Run every stage over whole rows (float64), chunk by chunk; yields Segments.
 
     Traced rows start from the raw logits, because there the adjustments run as stages.
+    `run=None` says no stage can act on any row: q is the softmax of the adjusted logits.
     """
     for chunk in row_chunks(rows, z.shape[1]):
         x = adjusted_block(z, chunk, None if traced else adjustments, dtype=np.float64)
-        check_block(z, x.max(axis=1))
+        top = x.max(axis=1, keepdims=True)
+        check_block(z, top)
+        if run is None:
+            yield softmax_segment(chunk, x, whole_row_ids(len(chunk), z.shape[1]), top=top)
+            continue
         state = State.dense(chunk, x)
         tracer = Tracer(len(chunk)) if traced else None
         run(state, tracer)

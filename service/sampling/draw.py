@@ -1,5 +1,7 @@
 """Inverse-CDF draws from processed distributions, with caller-supplied uniforms."""
 
+import math
+
 import numpy as np
 
 from .result import ProcessedBatch
@@ -88,13 +90,16 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     Each row's cumulative sum runs along its own line of a padded array and its total is the
     last element of that prefix, so a row's draws do not depend on what the other rows hold.
     """
-    starts, kept = batch.indptr[rows], batch.kept[rows]
     if len(rows) == 1:  # the same sums and rule, without the padding (one request, one row)
-        start, count = int(starts[0]), int(kept[0])
-        within = batch.probs[start:start + count].astype(np.float64).cumsum()  # same sums
-        residual = np.minimum(uniforms[0] * within[-1], np.nextafter(within[-1], 0))
-        found = np.searchsorted(within, residual, side="right")
-        return (start + np.minimum(found, count - 1))[None, :]
+        start, stop = batch.indptr[rows[0]:rows[0] + 2].tolist()
+        within = batch.probs[start:stop].astype(np.float64).cumsum()  # the same sums
+        total = within[-1].item()
+        residual = np.minimum(uniforms[0] * total, math.nextafter(total, 0))
+        found = within.searchsorted(residual, side="right")
+        np.minimum(found, stop - start - 1, out=found)
+        found += start
+        return found[None, :]
+    starts, kept = batch.indptr[rows], batch.kept[rows]
     width = int(kept.max(initial=1))
     column = np.arange(width)
     inside = column < kept[:, None]

@@ -212,13 +212,13 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     if not isinstance(preset, str):
         raise InvalidParameterError("preset must be a string", field="preset")
     order = resolve_order(preset, params.get("order"))
-    rows = {}
+    rows = dict(default_rows(batch))  # defaults are valid and off: no checks needed
+    given = frozenset(name for name in RANGES.keys() & params.keys()
+                      if params[name] is not None)
     for name, (_, low, high, low_incl, high_incl, stage, off) in RANGES.items():
-        value = params.get(name)
-        if value is None:  # defaults are valid and off: no checks needed
-            rows[name] = default_rows(batch)[name]
+        if name not in given:
             continue
-        array = per_row(name, value, batch,
+        array = per_row(name, params[name], batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
         if off is not None and stage not in order and np.any(array != off):
             raise InvalidParameterError(
@@ -237,6 +237,4 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     context = parse_context(params.get("context"), batch, vocab, limits)
     if logit_bias is not None and "logit_bias" not in order:
         raise InvalidParameterError("logit_bias is set but not in the order", field="logit_bias")
-    given = frozenset(name for name, value in params.items()
-                      if value is not None and name in RANGES)
     return SamplingParams(order, preset, rows, logit_bias, context, given)

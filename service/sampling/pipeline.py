@@ -165,16 +165,20 @@ def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: b
     batch, vocab = z.shape
     resolved = resolve_params(batch, vocab, params, limits)
     seeds = resolve_seeds(seed, batch)
+    adjustments = compute_adjustments(z, resolved)
+    whole_rows = trace or vocab <= plan.SMALL_VOCAB
+    if whole_rows and not trace and not plan.any_stage_may_act(resolved):
+        # No stage can change any row: q is the softmax of the adjusted logits.
+        return dense.whole_rows_batch(z, None, adjustments, False, seeds)
     xtc_on = "xtc" in resolved.order and plan.stage_active("xtc", resolved, vocab).any()
     coins = xtc_coins(seeds) if xtc_on else np.ones(batch)
-    adjustments = compute_adjustments(z, resolved)
     sigma = np.zeros(batch)
     if plan.may_act("top_n_sigma", resolved):
         sigma = _row_sigma(z, np.flatnonzero(plan.stage_active("top_n_sigma", resolved, vocab)),
                            adjustments)
     run = partial(run_stages, params=resolved, vocab=vocab, coins=coins, sigma=sigma,
                   adjustments=adjustments)
-    if trace or vocab <= plan.SMALL_VOCAB:
+    if whole_rows:
         return dense.whole_rows_batch(z, run, adjustments, trace, seeds)
     builder = BatchBuilder(batch, vocab)
     first, t_before = plan.first_truncation(resolved, vocab)

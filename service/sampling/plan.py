@@ -29,6 +29,12 @@ def may_act(stage: str, params: SamplingParams) -> bool:
     return SWITCHED_BY.get(stage) in params.given
 
 
+def any_stage_may_act(params: SamplingParams) -> bool:
+    """Whether some shaping stage (or greedy, through temperature) may change any row."""
+    return bool(params.given) and any(may_act(stage, params)
+                                      for stage in ("temperature", *params.order))
+
+
 def stage_active(stage: str, params: SamplingParams, vocab: int) -> np.ndarray:
     """Per-row mask: does this shaping stage change anything for the row?"""
     if not may_act(stage, params):

@@ -18,6 +18,8 @@ def resolve_seeds(seed, batch: int) -> np.ndarray:
     """Per-row seeds: a scalar applies to every row; None draws fresh ones from the OS."""
     if seed is None:
         return np.array([secrets.randbelow(SEED_LIMIT) for _ in range(batch)], dtype=np.int64)
+    if type(seed) is int and 0 <= seed < SEED_LIMIT:  # the common case, checked in full
+        return np.array([seed] * batch, dtype=np.int64)
     if isinstance(seed, Integral) and not isinstance(seed, bool):
         seeds = [seed] * batch
     elif isinstance(seed, Sequence | np.ndarray) and not isinstance(seed, str | bytes):
@@ -40,6 +42,7 @@ def resolve_seeds(seed, batch: int) -> np.ndarray:
 
 _local = threading.local()
 _WORD = 2**64
+_ZEROS = np.zeros(4, np.uint64)  # copied by the state setter, never written
 
 
 def _generator(key: int) -> np.random.Generator:
@@ -53,9 +56,8 @@ def _generator(key: int) -> np.random.Generator:
         generator = _local.generator = np.random.Generator(np.random.Philox(key=0))
     generator.bit_generator.state = {
         "bit_generator": "Philox",
-        "state": {"counter": np.zeros(4, np.uint64),
-                  "key": np.array([key % _WORD, key // _WORD], np.uint64)},
-        "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
+        "state": {"counter": _ZEROS, "key": np.array([key % _WORD, key // _WORD], np.uint64)},
+        "buffer": _ZEROS, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
     }
     return generator
 

@@ -1,11 +1,26 @@
 """The working state of a group of rows as it passes through the stages."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 NEG_INF = -np.inf
 LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range becomes
+
+
+@lru_cache(maxsize=8)
+def token_range(vocab: int) -> np.ndarray:
+    """0..vocab-1 as int32, read-only and shared: rows that keep every token copy it."""
+    ids = np.arange(vocab, dtype=np.int32)
+    ids.flags.writeable = False
+    return ids
+
+
+def whole_row_ids(count: int, vocab: int) -> np.ndarray:
+    """The (count, vocab) ids of rows holding every token, as a read-only broadcast view."""
+    every_id = token_range(vocab)
+    return every_id[None, :] if count == 1 else np.broadcast_to(every_id, (count, vocab))
 
 
 @dataclass
@@ -41,10 +56,8 @@ class State:
     def dense(cls, rows: np.ndarray, x: np.ndarray) -> "State":
         """A state holding every token of each row: nothing lies outside it."""
         count = len(rows)
-        every_id = np.arange(x.shape[1], dtype=np.int32)
-        ids = every_id[None, :] if count == 1 else np.broadcast_to(every_id, x.shape)
-        return cls(rows, x, ids, np.zeros(count, bool), np.full(count, NEG_INF),
-                   np.zeros(count, np.int64))
+        return cls(rows, x, whole_row_ids(count, x.shape[1]), np.zeros(count, bool),
+                   np.full(count, NEG_INF), np.zeros(count, np.int64))
 
     def sorted_values(self) -> np.ndarray:
         """Each row's current values in descending order, removed tokens (-inf) last."""

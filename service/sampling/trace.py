@@ -71,27 +71,43 @@ class Tracer:
 
 
 def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None) -> Segment:
-    """q = softmax over each row's surviving tokens, flattened in token-id order.
-
-    H = ln Z - sum(e * d) / Z with d = x - max and e = exp(d), the products taken over the
-    surviving tokens only (e * d is NaN where x = -inf).
-    """
+    """The finished state's distributions (rows in `keep` only, when given) as a Segment."""
     x, ids, rows = state.x, state.ids, state.rows
     if keep is not None:
         x, ids, rows = x[keep], ids[keep], rows[keep]
-    finite = x > NEG_INF
-    counts = finite.sum(axis=1)
-    if not counts.all():
-        # Only float overflow in the adjustments can empty a row that had finite logits.
-        raise AllMaskedRowError(int(rows[np.argmin(counts)]))
-    with np.errstate(over="ignore"):
-        shifted = x - x.max(axis=1, keepdims=True)
-    # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so that
-    # its weight is 0 and its product e * d is 0 rather than NaN.
-    np.maximum(shifted, LOWEST, out=shifted)
+    return softmax_segment(rows, x, ids, tracer.records if tracer is not None else None)
+
+
+def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
+                    trace: list[list[dict]] | None = None, top: np.ndarray | None = None
+                    ) -> Segment:
+    """q = softmax over each row's surviving tokens (x > -inf), flattened in token-id order.
+
+    H = ln Z - sum(e * d) / Z with d = x - max and e = exp(d), the products taken over the
+    surviving tokens only (e * d is NaN where x = -inf). `x` is used as scratch; `top` is its
+    row maxima (B, 1) when the caller has them.
+    """
+    lowest = x.min()
+    every = lowest > NEG_INF  # the masks below are only for rows with removed tokens
+    if every:
+        finite, counts = None, np.full(len(rows), x.shape[1])
+    else:
+        finite = x > NEG_INF
+        counts = finite.sum(axis=1)
+        if not counts.all():
+            # Only float overflow in the adjustments can empty a row that had finite logits.
+            raise AllMaskedRowError(int(rows[np.argmin(counts)]))
+    top = x.max(axis=1, keepdims=True) if top is None else top
+    if float(lowest) - float(top.max()) >= LOWEST:  # no shifted logit can leave the range
+        shifted = np.subtract(x, top, out=x)
+    else:
+        with np.errstate(over="ignore"):
+            shifted = np.subtract(x, top, out=x)
+        # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so
+        # that its weight is 0 and its product e * d is 0 rather than NaN.
+        np.maximum(shifted, LOWEST, out=shifted)
     weights = np.exp(shifted)
     total = weights.sum(axis=1)
-    every = finite.all()
     if every:  # the common untruncated block: no masks needed
         products = np.multiply(weights, shifted, out=shifted)
     else:
@@ -104,5 +120,5 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
         token_ids=(ids if every else ids[finite]).astype(np.int32).reshape(-1),
         probs=(weights if every else weights[finite]).astype(np.float32).reshape(-1),
         entropy=row_entropy,
-        trace=tracer.records if tracer is not None else None,
+        trace=trace,
     )

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from service.sampling import sample
+from service.sampling import process, sample
 
 
 @pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 1e38)])
@@ -39,3 +39,22 @@ def test_rows_of_many_blocks_draw_the_same_whether_drawn_together_or_alone():
     assert many.kept.min() > 1024
     np.testing.assert_array_equal(few.tokens, many.tokens[:, :5])
     np.testing.assert_array_equal(alone.tokens[0], few.tokens[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("extra", [{}, {"logit_bias": {3: 2.5, 7: -100.0}}])
+def test_rows_no_stage_can_change_match_the_staged_path_exactly(dtype, extra):
+    # Without shaping parameters a small row skips the stages (q = softmax of the adjusted
+    # logits); giving temperature=1 runs them, and as a no-op they must agree bit for bit.
+    rng = np.random.default_rng(11)
+    logits = (rng.standard_normal((3, 300)) * 4).astype(dtype)
+    logits[1, ::5] = -np.inf
+    logits[2, :2] = [1e38 if dtype == np.float32 else 1e308, -1e38 if dtype == np.float32
+                     else -1e308]  # a spread whose shift overflows: the guarded branch
+    untouched = process(logits, seed=4, **extra)
+    staged = process(logits, seed=4, temperature=1.0, **extra)
+    for name in ("indptr", "token_ids", "probs", "entropy"):
+        np.testing.assert_array_equal(getattr(untouched, name), getattr(staged, name))
+    np.testing.assert_array_equal(sample(logits, n=50, seed=4, **extra).tokens,
+                                  sample(logits, n=50, seed=4, temperature=1.0, **extra).tokens)
+    assert untouched.kept.tolist() == [300, 240, 300]

@@ -6,6 +6,8 @@ import orjson
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest
 
+from service.body import read_body
+
 # Registered only when this config flag is true; never part of /openapi.json.
 ENABLED_BY = "ENABLE_ECHO"
 
@@ -15,7 +17,7 @@ blp = Blueprint("bench", __name__)
 @blp.post("/echo")
 def echo() -> Response:
     """Return the request body unchanged, with the request's content type."""
-    body = request.get_data(cache=False)
+    body = read_body()
     return Response(body, mimetype=request.mimetype or "application/octet-stream")
 
 
@@ -27,7 +29,7 @@ def bare_sample() -> Response:
     /echo any /sample served by this stack could get, never a substitute for /sample.
     """
     try:
-        logits = np.array(orjson.loads(request.get_data(cache=False))["logits"],
+        logits = np.array(orjson.loads(read_body())["logits"],
                           dtype=np.float64).reshape(-1)
         weights = np.exp(logits - logits.max())
     except (ValueError, KeyError, TypeError, IndexError):

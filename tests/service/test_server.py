@@ -105,6 +105,39 @@ def test_json_octet_stream_and_npy(server):
     assert mine and mine[0]["status"] == 200 and mine[0]["latency_ms"] > 0
 
 
+def _raw_exchange(base: str, head: bytes, body_parts: list[bytes]) -> bytes:
+    """Send a hand-written request (then close our side) and return the whole reply."""
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            sock.sendall(part)
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def test_chunked_short_and_oversized_bodies(server):
+    """Bodies without a Content-Length are read to their end; a body shorter than its
+    Content-Length is a 400 and one declared beyond the limit a 413, never a 500."""
+    _, base, _ = server
+    body = json.dumps({"logits": [0.0, 1.0, 2.0], "seed": 5}).encode()
+    start = b"POST /sample HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    chunks = [b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:9], body[9:])] + [b"0\r\n\r\n"]
+    chunked = _raw_exchange(base, start + b"Transfer-Encoding: chunked\r\n\r\n", chunks)
+    direct = _request(base, "/sample", body, "application/json")
+    assert chunked.startswith(b"HTTP/1.1 200"), chunked
+    assert json.loads(chunked.split(b"\r\n\r\n", 1)[1]) == json.loads(direct[2])
+    short = _raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (len(body) + 10), [body])
+    assert short.startswith(b"HTTP/1.1 400"), short
+    assert b"application/problem+json" in short and b"Traceback" not in short
+    huge = _raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (65 * 2**20), [body])
+    assert huge.startswith(b"HTTP/1.1 413"), huge
+    assert b"application/problem+json" in huge
+
+
 def test_workers_are_pinned_to_one_thread(server):
     process, base, _ = server
     for _ in range(4):  # let every worker do some numpy work first

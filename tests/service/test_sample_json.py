@@ -130,6 +130,12 @@ def test_fresh_seed_is_reported_and_replays(client):
     assert again["tokens"] == first["tokens"]
 
 
+def test_zero_and_one_logits_are_numbers_not_booleans(client):
+    """0 and 1 (as integers or floats) are logits; only true/false are refused."""
+    body = {"logits": [[0, 1, 1.0, 0.0], [1, 0, 0.0, 2]], "temperature": 0}
+    assert post(client, body).get_json()["tokens"] == [[1], [3]]
+
+
 @pytest.mark.parametrize("value", [0, 12.5, -3])
 def test_integer_and_float_logits_mix(client, value):
     response = post(client, {"logits": [value, 1, 2.5], "seed": 0})

@@ -43,18 +43,33 @@ def test_rows_of_many_blocks_draw_the_same_whether_drawn_together_or_alone():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("extra", [{}, {"logit_bias": {3: 2.5, 7: -100.0}}])
-def test_rows_no_stage_can_change_match_the_staged_path_exactly(dtype, extra):
+@pytest.mark.parametrize("no_op", [{"temperature": 1.0}, {"top_k": 0, "top_p": 1.0},
+                                   {"min_p": 0.0, "preset": "hf", "typical_p": 1.0}])
+def test_rows_no_stage_can_change_match_the_staged_path_exactly(dtype, extra, no_op):
     # Without shaping parameters a small row skips the stages (q = softmax of the adjusted
-    # logits); giving temperature=1 runs them, and as a no-op they must agree bit for bit.
+    # logits); giving parameters at their "off" values runs the stages as no-ops, and the two
+    # must agree bit for bit: a row's result may not depend on what its batch's other rows set.
     rng = np.random.default_rng(11)
     logits = (rng.standard_normal((3, 300)) * 4).astype(dtype)
     logits[1, ::5] = -np.inf
     logits[2, :2] = [1e38 if dtype == np.float32 else 1e308, -1e38 if dtype == np.float32
                      else -1e308]  # a spread whose shift overflows: the guarded branch
-    untouched = process(logits, seed=4, **extra)
-    staged = process(logits, seed=4, temperature=1.0, **extra)
+    untouched = process(logits, seed=4, **extra, preset=no_op.get("preset", "vllm"))
+    staged = process(logits, seed=4, **extra, **no_op)
     for name in ("indptr", "token_ids", "probs", "entropy"):
         np.testing.assert_array_equal(getattr(untouched, name), getattr(staged, name))
     np.testing.assert_array_equal(sample(logits, n=50, seed=4, **extra).tokens,
-                                  sample(logits, n=50, seed=4, temperature=1.0, **extra).tokens)
+                                  sample(logits, n=50, seed=4, **extra, **no_op).tokens)
     assert untouched.kept.tolist() == [300, 240, 300]
+
+
+def test_an_untouched_row_alone_matches_it_in_a_batch_whose_other_rows_are_shaped():
+    rng = np.random.default_rng(12)
+    logits = rng.standard_normal((3, 500)) * 3
+    batch = sample(logits, temperature=[1.0, 0.7, 1.0], top_p=[1.0, 0.9, 1.0], n=20,
+                   seed=[1, 2, 3], return_probs=True)
+    for row in (0, 2):
+        alone = sample(logits[row], n=20, seed=row + 1, return_probs=True)
+        np.testing.assert_array_equal(alone.probs[0], batch.probs[row])
+        np.testing.assert_array_equal(alone.tokens[0], batch.tokens[row])
+        assert alone.entropy[0] == batch.entropy[row]

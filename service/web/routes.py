@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from service.db import get_session
 from service.db.models import METRICS, PARAMETERS
-from service.runs.kinds import TOKEN, cell_kind, find_run
+from service.runs.kinds import GENERATION_ENGINE, TOKEN, cell_kind, find_run
 from service.sampling import PRESETS, STAGES
 from service.security import PUBLIC_CHECKS
 from service.web.controls import knobs_json
@@ -48,13 +48,24 @@ def runs_pages() -> str | tuple[str, int] | None:
     run_id = (request.view_args or {}).get("run_id")
     if run_id is None:
         return render_template(template, metrics=list(METRICS), parameters=list(PARAMETERS))
-    run = find_run(get_session(), run_id)
+    # Under an API token the shell is public, so it must not tell whether the run exists or
+    # what kind it is: the page's own authorized calls find out.
+    run = None if current_app.config["API_TOKEN"] else find_run(get_session(), run_id)
+    missing = run is None and not current_app.config["API_TOKEN"]
     kind = cell_kind(run) if run is not None else TOKEN
     # The id goes to the page as text: the JSON island cannot hold an integer beyond 64 bits.
     page = render_template(template, metrics=list(kind.metrics), parameters=list(PARAMETERS),
                            default_metric=kind.default_metric, run_id=str(run_id),
-                           missing=run is None)
-    return (page, 404) if run is None else page
+                           missing=missing, kinds=_kinds_for_page())
+    return (page, 404) if missing else page
+
+
+def _kinds_for_page() -> dict[str, dict]:
+    """Statistics for a page that learns its run's engine late: the generation engine's cells,
+    and every other engine's ("*")."""
+    kinds = {GENERATION_ENGINE: cell_kind(GENERATION_ENGINE), "*": cell_kind("")}
+    return {engine: {"metrics": list(kind.metrics), "default": kind.default_metric}
+            for engine, kind in kinds.items()}
 
 
 @bp.after_app_request

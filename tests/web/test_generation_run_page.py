@@ -15,9 +15,12 @@ from tests.web.test_dashboard import api, cells, heatmap_values, wait
 pytestmark = pytest.mark.slow
 
 
+TOKEN = "gen-page-token"
+
+
 @pytest.fixture(scope="module")
-def gen_server(tmp_path_factory):
-    """`logitlab serve` over a database holding one real generation sweep (2 x 2 grid)."""
+def gen_database(tmp_path_factory):
+    """A folder and environment whose database holds one real generation sweep (2 x 2 grid)."""
     folder = tmp_path_factory.mktemp("web-generation")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
     env |= {"LOGITLAB_DATABASE_URL": f"sqlite:///{folder / 'runs.db'}",
@@ -28,8 +31,12 @@ def gen_server(tmp_path_factory):
                     "--max-tokens", "12", "--samples", "3", "--temperature", "0.3,1.5",
                     "--top-p", "0.5,1.0", "--self-bleu", "--name", "gen-page"],
                    check=True, env=env, stdout=subprocess.DEVNULL, timeout=120)
+    return folder, env
+
+
+def _serve(folder, env, name: str):
     port = _free_port()
-    with (folder / "server.log").open("wb") as sink:
+    with (folder / f"{name}.log").open("wb") as sink:
         process = subprocess.Popen([_logitlab(), "serve", "--port", str(port), "--workers", "1"],
                                    stdout=sink, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -37,9 +44,34 @@ def gen_server(tmp_path_factory):
     while not _healthy(base):
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.2)
-    yield base
+    return process, base
+
+
+def _stop(process) -> None:
+    # A connection the browser opened ahead of time can hold the sync worker past SIGTERM.
     process.terminate()
-    process.wait(15)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def gen_server(gen_database):
+    """`logitlab serve` over that database."""
+    process, base = _serve(*gen_database, "server")
+    yield base
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def gen_token_server(gen_database):
+    """The same, with LOGITLAB_API_TOKEN set."""
+    folder, env = gen_database
+    process, base = _serve(folder, {**env, "LOGITLAB_API_TOKEN": TOKEN}, "token-server")
+    yield base
+    _stop(process)
 
 
 def test_generation_run_page_draws_its_statistics(browser, gen_server):
@@ -73,3 +105,20 @@ def test_a_token_metric_in_the_url_falls_back_and_a_missing_run_is_404(browser, 
     error = browser.find_element(By.ID, "error")
     assert error.is_displayed() and "Run 424242 not found" in error.text
     assert not browser.find_elements(By.ID, "heatmap")
+
+
+def test_under_a_token_the_page_learns_the_run_s_kind_from_its_authorized_calls(
+        browser, gen_server, gen_token_server):
+    run = api(gen_server, "/runs")["items"][0]
+    browser.get(f"{gen_token_server}/healthz")  # a page of the origin that calls no API
+    browser.execute_script(f"sessionStorage.setItem('logitlab-api-token', '{TOKEN}')")
+    browser.get(f"{gen_token_server}/runs/{run['id']}")
+    wait(browser, lambda: len(cells(browser)) == 4)
+    metric = Select(browser.find_element(By.ID, "metric"))
+    options = [o.get_attribute("value") for o in metric.options]
+    assert "self_bleu" in options and "entropy" not in options
+    assert metric.first_selected_option.get_attribute("value") == "distinct_2"
+    assert "distinct_2" in browser.find_element(By.ID, "heatmap-summary").text
+    browser.get(f"{gen_token_server}/runs/424242")
+    wait(browser, lambda: browser.find_element(By.ID, "error").is_displayed())
+    assert "run 424242 not found" in browser.find_element(By.ID, "error").text

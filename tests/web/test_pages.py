@@ -138,3 +138,21 @@ def test_pages_stay_public_with_an_api_token_but_the_api_does_not(make_app):
     authorized = client.post("/sample", json={"logits": [0.0, 1.0]},
                              headers={"Authorization": "Bearer s3cret"})
     assert authorized.status_code == 200
+
+
+def test_under_an_api_token_a_run_page_does_not_tell_whether_the_run_exists(
+        database, make_app, tmp_path):
+    url, run_id = database
+    html = {"Accept": CHROME_ACCEPT}
+    pages = []
+    for db in (url, f"sqlite:///{tmp_path / 'empty.db'}"):  # run_id is stored in one only
+        client = make_app(API_TOKEN="s3cret", DATABASE_URL=db).test_client()
+        page = client.get(f"/runs/{run_id}", headers=html)
+        assert page.status_code == 200
+        pages.append(page.get_data(as_text=True))
+        data = client.get(f"/runs/{run_id}", headers={"Accept": "application/json"})
+        assert data.status_code == 401
+    assert pages[0] == pages[1]
+    # Without a token the page says it outright.
+    open_client = make_app(DATABASE_URL=url).test_client()
+    assert open_client.get("/runs/999999", headers=html).status_code == 404

@@ -99,8 +99,23 @@ async function reload() {
   }
 }
 
+// Under an API token the page is served before anyone knows the run's kind: offer the
+// statistics of its engine's cells once the (authorized) run document says which it is.
+function useKind(run) {
+  const kind = config.kinds[run.engine] || config.kinds['*'];
+  const select = form.elements.metric;
+  if ([...select.options].map((o) => o.value).join() === kind.metrics.join()) return;
+  select.replaceChildren(...kind.metrics.map((name) => {
+    const option = html('option', { value: name, text: name });
+    option.defaultSelected = name === kind.default;
+    option.selected = name === kind.default;
+    return option;
+  }));
+}
+
 async function start() {
   const run = await getJSON(`/runs/${config.run_id}`);
+  useKind(run);
   showMeta(run);
   buildFixedControls(run.grid);
   readState(form);

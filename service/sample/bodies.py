@@ -12,6 +12,8 @@ from flask import current_app
 from werkzeug.exceptions import BadRequest
 
 _NUMBER_TYPES = frozenset({float, int, type(None)})
+# Logits equal to 0 or 1 may have been JSON booleans: up to this many are checked one by one.
+_SUSPECTS_CHECKED_ONE_BY_ONE = 64
 
 
 class _NaN(float):
@@ -107,11 +109,13 @@ def _plain_numbers(rows: list[list[Any]]) -> np.ndarray | None:
     except TypeError:
         return None
     values = np.frombuffer(buffer, dtype=np.float64)
-    width = len(rows[0])
-    for flat in np.flatnonzero((values == 0) | (values == 1)).tolist():
-        if type(rows[flat // width][flat % width]) is bool:
-            return None
-    return values
+    suspects = np.flatnonzero((values == 0) | (values == 1))
+    if suspects.size > _SUSPECTS_CHECKED_ONE_BY_ONE:  # one C pass over every type is cheaper
+        has_bool = any(bool in set(map(type, row)) for row in rows)
+    else:
+        width = len(rows[0])
+        has_bool = any(type(rows[i // width][i % width]) is bool for i in suspects.tolist())
+    return None if has_bool else values
 
 
 class LogitsField(ma.fields.Field):

@@ -4,8 +4,9 @@ Also measured, as the bound of the rps ratio: /echo/bare-sample, the least any J
 endpoint served this way can do (parse, one softmax draw, encode; no validation).
 
 Run: .venv/bin/python -m runner.bench_service [--seconds 5] [--rounds 3] [--clients 4]
-Starts `logitlab serve` with LOGITLAB_ENABLE_ECHO=1 on a free loopback port, runs bounded
-closed-loop HTTP clients against it, prints a markdown table, and stops the server.
+First times one in-process WSGI call of each endpoint (no server, no socket: the app's own
+cost). Then starts `logitlab serve` with LOGITLAB_ENABLE_ECHO=1 on a free loopback port, runs
+bounded closed-loop HTTP clients against it, prints a markdown table, and stops the server.
 """
 
 import os
@@ -80,6 +81,42 @@ def throughput(port: int, path: str, body: bytes, clients: int, seconds: float) 
     return sum(done for done, _ in results) / seconds
 
 
+def in_process_us(body: bytes, paths: tuple[str, ...], rounds: int = 7,
+                  calls: int = 1000) -> dict[str, float]:
+    """Median microseconds of one WSGI call of the app per path, without server or socket.
+
+    Each call gets a fresh environ built beforehand (outside the timing) for the same JSON
+    body; the paths alternate round by round, and a round's median is taken over `calls`.
+    """
+    from werkzeug.test import EnvironBuilder
+
+    from service import create_app
+
+    app = create_app({"ENABLE_ECHO": True, "LOG_LEVEL": "WARNING"})
+
+    def start_response(status: str, headers: list, exc_info=None) -> None:
+        if not status.startswith("200"):
+            raise RuntimeError(f"in-process call answered {status}")
+
+    def call(path: str) -> float:
+        environ = EnvironBuilder(path=path, method="POST", data=body,
+                                 content_type="application/json").get_environ()
+        start = time.perf_counter()
+        chunks = app(environ, start_response)
+        b"".join(chunks)
+        chunks.close()
+        return time.perf_counter() - start
+
+    for path in paths:  # warm every path
+        for _ in range(min(calls, 200)):
+            call(path)
+    medians: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(rounds):
+        for path in paths:
+            medians[path].append(statistics.median(call(path) for _ in range(calls)))
+    return {path: statistics.median(values) * 1e6 for path, values in medians.items()}
+
+
 def start_server(workers: int) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     script = Path(sys.executable).with_name("logitlab")
@@ -115,9 +152,11 @@ def main() -> None:
     rng = np.random.default_rng(0)
     body = json.dumps({"logits": rng.normal(0, 3, 1000).round(4).tolist(), "seed": 1}).encode()
     big = rng.normal(0, 3, (1, 128_256)).astype("<f4")
+    names = ("echo", "sample", "echo/bare-sample")
+    # Before the server starts, so that nothing else competes for the cores.
+    direct = in_process_us(body, tuple(f"/{name}" for name in names))
     server, port = start_server(args.workers)
     try:
-        names = ("echo", "sample", "echo/bare-sample")
         for _ in range(20):  # warm every endpoint in every worker
             for name in names:
                 _post(port, f"/{name}", body, "application/json")
@@ -167,6 +206,8 @@ def main() -> None:
           f"| /sample, V=1000 JSON (req/s, median of {args.rounds}) | {s:.0f} |\n"
           f"| /sample / /echo | {s / e:.2f} (target >= 0.80) |\n"
           f"| bound: /echo/bare-sample / /echo | {b / e:.2f} |\n"
+          f"| V=1000 in-process (one WSGI call, no server), median µs: /echo, /sample, bare | "
+          f"{' / '.join(f'{value:.1f}' for value in direct.values())} |\n"
           f"| V=1000 worker CPU per request, median ms: /echo, /sample, bare | "
           f"{' / '.join(f'{statistics.median(cpu[name]):.3f}' for name in names)} |\n"
           f"| V=1000 server-side median ms: /echo, /sample, bare core | "

@@ -4,6 +4,8 @@ import json
 import logging
 import re
 
+import pytest
+
 from service import __version__
 from tests.service.helpers import assert_problem
 
@@ -97,3 +99,14 @@ def test_bare_sample_bound_only_when_enabled_and_draws_the_likely_token(client, 
                                   content_type="application/json"), 400)
     assert "/echo/bare-sample" not in make_app(ENABLE_ECHO=True).test_client().get(
         "/openapi.json").get_json()["paths"]
+
+
+def test_in_process_benchmark_times_each_endpoint_and_refuses_errors():
+    from runner.bench_service import in_process_us
+
+    body = b'{"logits": [0.5, 1.5, -2.0], "seed": 3}'
+    timings = in_process_us(body, ("/echo", "/sample"), rounds=2, calls=5)
+    assert list(timings) == ["/echo", "/sample"]
+    assert all(0 < value < 1e6 for value in timings.values())
+    with pytest.raises(RuntimeError, match="422"):
+        in_process_us(b'{"logits": [null, null]}', ("/sample",), rounds=1, calls=1)

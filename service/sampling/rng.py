@@ -43,6 +43,7 @@ def resolve_seeds(seed, batch: int) -> np.ndarray:
 _local = threading.local()
 _WORD = 2**64
 _ZEROS = np.zeros(4, np.uint64)  # copied by the state setter, never written
+_ZEROS.flags.writeable = False
 
 
 def _generator(key: int) -> np.random.Generator:

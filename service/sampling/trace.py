@@ -106,7 +106,10 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
         # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so
         # that its weight is 0 and its product e * d is 0 rather than NaN.
         np.maximum(shifted, LOWEST, out=shifted)
-    weights = np.exp(shifted)
+    if every:
+        weights = np.exp(shifted)
+    else:  # exp of a removed token's -inf takes numpy's slow underflow path; its weight is 0
+        weights = np.exp(shifted, out=np.zeros_like(shifted), where=finite)
     total = weights.sum(axis=1)
     if every:  # the common untruncated block: no masks needed
         products = np.multiply(weights, shifted, out=shifted)

@@ -34,16 +34,16 @@ def draw_row(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     for each uniform depends only on that uniform and the row, never on how many draws are
     made at once or on other rows.
     """
-    starts = np.arange(0, len(probs), BLOCK)
     block_cum = np.cumsum(block_sums(probs))
     targets = uniforms * block_cum[-1]
-    block = np.minimum(np.searchsorted(block_cum, targets, side="right"), len(starts) - 1)
+    block = np.minimum(block_cum.searchsorted(targets, side="right"), len(block_cum) - 1)
     base = np.where(block > 0, block_cum[block - 1], 0.0)
     positions = np.empty(len(uniforms), dtype=np.int64)
-    for index in np.unique(block).tolist():
-        chosen = block == index
+    indices = block.tolist() if len(block) == 1 else np.unique(block).tolist()
+    for index in indices:
+        chosen = slice(None) if len(indices) == 1 else block == index
         start = index * BLOCK
-        within = np.cumsum(probs[start:start + BLOCK], dtype=np.float64)
+        within = probs[start:start + BLOCK].astype(np.float64).cumsum()
         # Block sums and in-block sums round differently; never step past the block's mass.
         residual = np.minimum(targets[chosen] - base[chosen], np.nextafter(within[-1], 0))
         found = np.searchsorted(within, residual, side="right")

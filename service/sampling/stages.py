@@ -35,18 +35,24 @@ def temperature(state: State, t: np.ndarray) -> None:
     top = state.row_max()
     with np.errstate(over="ignore"):  # an overflow to inf is exactly the case to catch
         shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
-    if not shift.any() and np.all(t == 1):
+    shifted = shift.any()
+    if not shifted and (t == 1).all():
         return  # x / 1 is x: nothing to do
-    alive = state.x > NEG_INF
+    # Unshifted, x / T leaves the range only below: not if even min(x) / min(T) stays inside.
+    lowest = float(state.x.min())
+    clamp = shifted or not (lowest > NEG_INF and lowest / float(t.min()) >= LOWEST)
+    alive = state.x > NEG_INF if clamp else None
     with np.errstate(over="ignore"):
-        if shift.any():
+        if shifted:
             state.x -= shift[:, None]
         state.x /= t[:, None]
-        np.maximum(state.x, LOWEST, out=state.x, where=alive)
+        if clamp:
+            np.maximum(state.x, LOWEST, out=state.x, where=alive)
         if state._sorted is not None:
-            sorted_alive = state._sorted > NEG_INF
+            sorted_alive = state._sorted > NEG_INF if clamp else None
             state._sorted = (state._sorted - shift[:, None]) / t[:, None]
-            np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
+            if clamp:
+                np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
     state.tail_bound = (state.tail_bound - shift) / t
     state.scale = state.scale / t
     if state.total_ref is not None:
@@ -121,7 +127,12 @@ def top_p(state: State, top_p: np.ndarray) -> None:
     values = state.sorted_values()
     top = values[:, 0]
     state.require(~active | (top >= state.tail_bound))
-    cumulative = np.cumsum(np.exp(values - top[:, None]), axis=1)
+    finite = state.finite_count()
+    # Removed tokens sort last (-inf) and would add exact zeros: sum the finite prefix only.
+    # Each omitted column would hold the row's total; they are counted at the end.
+    width = max(int(finite.max()), 1)
+    omitted = values.shape[1] - width
+    cumulative = np.cumsum(np.exp(values[:, :width] - top[:, None]), axis=1)
     low = high = cumulative[:, -1]
     if state.tail_open.any():
         high = low + np.where(
@@ -135,7 +146,9 @@ def top_p(state: State, top_p: np.ndarray) -> None:
     goal = top_p - TOP_P_TOLERANCE
     first_low = np.count_nonzero(cumulative < (goal * low)[:, None], axis=1)
     first_high = np.count_nonzero(cumulative < (goal * high)[:, None], axis=1)
-    finite = state.finite_count()
+    if omitted:
+        first_low += omitted * (cumulative[:, -1] < goal * low)
+        first_high += omitted * (cumulative[:, -1] < goal * high)
     position = np.minimum(first_low, finite - 1)
     cut = values[np.arange(len(top_p)), position]
     state.require(

@@ -51,7 +51,13 @@ def resolve_seed(seed: int | None) -> int:
     return secrets.randbits(62) if seed is None else seed
 
 
-def _contexts(request: GenerationRequest, live: list[ChoiceState]) -> list[list[int]]:
+# Only these read the context; without them it would be validated every step for nothing.
+PENALTIES = ("repetition_penalty", "frequency_penalty", "presence_penalty")
+
+
+def _contexts(request: GenerationRequest, live: list[ChoiceState]) -> list[list[int]] | None:
+    if not any(request.params.get(name) is not None for name in PENALTIES):
+        return None
     base = request.prompt_ids if request.penalize_prompt else []
     return [[*base, *choice.tokens] for choice in live]
 

@@ -9,9 +9,9 @@ def read_body() -> bytes:
 
     With a Content-Length (every curl, requests or locust POST) the body is read from the
     server's input in one call. `request.get_data` reads in 64 KiB pieces into a bytearray and
-    copies it into bytes: for a 512 KB binary logits body those copies cost a third of sampling
-    it. Bodies without a length (chunked) go through werkzeug's stream, which enforces the limit
-    as it reads.
+    copies it into bytes: for a 513 KB binary logits body that took 0.07 ms more, a fifth of
+    sampling it. Bodies without a length (chunked) go through werkzeug's stream, which
+    enforces the limit as it reads.
     """
     length = request.content_length
     if length is None:

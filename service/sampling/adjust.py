@@ -93,7 +93,9 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
     bias_keys, biases = _bias_keys(params, vocab) if use_bias else (np.empty(0, np.int64), None)
     ctx_keys, counts = (_context_counts(params, vocab) if use_penalties
                         else (np.empty(0, np.int64), None))
-    keys = sorted_unique(np.concatenate((bias_keys, ctx_keys)))[0]
+    # Each set of keys is already sorted and unique; only both together need merging.
+    keys = (sorted_unique(np.concatenate((bias_keys, ctx_keys)))[0] if use_bias and use_penalties
+            else bias_keys if use_bias else ctx_keys)
     rows, cols = np.divmod(keys, vocab)
     values = z[rows, cols].astype(np.float64)
     values_after = {}

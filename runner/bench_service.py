@@ -147,7 +147,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="binary latency requests")
     args = parser.parse_args()
 
+    from service import allocator
     from service.sampling import sample
+
+    allocator.tune()  # as in the server's workers (`logitlab` sets it before forking them)
 
     rng = np.random.default_rng(0)
     body = json.dumps({"logits": rng.normal(0, 3, 1000).round(4).tolist(), "seed": 1}).encode()

@@ -4,7 +4,7 @@ import importlib
 
 import click
 
-from service import __version__
+from service import __version__, allocator
 
 # Each entry is "module:command"; a module owns one subcommand (or group) and nothing else.
 SUBCOMMANDS = [
@@ -28,6 +28,7 @@ SUBCOMMANDS = [
 @click.version_option(__version__, prog_name="logitlab")
 def main() -> None:
     """Logit Lab: see, measure and serve how LLM decoding works."""
+    allocator.tune()  # every subcommand runs numpy; `serve`'s workers inherit it
 
 
 for _spec in SUBCOMMANDS:

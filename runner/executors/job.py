@@ -16,6 +16,7 @@ from runner.prefix import SortedRows
 from runner.prefix_stats import compute_prefix_chunk
 from runner.rowcontext import RowContext
 from runner.sources import Source, load_source
+from service import allocator
 from service.sampling import row_uniforms
 
 ChunkFunction = Callable[[np.ndarray, list[CellParams]], list[dict[str, Any]]]
@@ -48,6 +49,7 @@ def chunk_function(engine: str, preset: str, source: Source) -> ChunkFunction:
 
 def prepare(job: RunJob) -> tuple[ChunkFunction, np.ndarray]:
     """The loaded source's chunk function and the run's common random numbers."""
+    allocator.tune()  # spawned pool and Dask workers do not inherit the CLI's setting
     source = load_source(job.source)
     uniforms = row_uniforms(row_seeds(job.seed, source.n_rows), job.samples)
     return chunk_function(job.engine, job.preset, source), uniforms

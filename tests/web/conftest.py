@@ -60,18 +60,29 @@ def server(tmp_path_factory):
     for sweep in SWEEPS:
         subprocess.run([_logitlab(), "sweep", *sweep, "--db", db], check=True, env=env,
                        stdout=subprocess.DEVNULL, timeout=120)
+    process, base = start_server(env, folder / "server.log", workers=2)
+    yield base
+    stop_server(process)
+
+
+def start_server(env: dict, log: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """`logitlab serve` on a free loopback port, once /healthz answers; output goes to `log`."""
     port = _free_port()
-    log = folder / "server.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([_logitlab(), "serve", "--port", str(port), "--workers", "2"],
-                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            [_logitlab(), "serve", "--port", str(port), "--workers", str(workers)],
+            stdout=sink, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while not _healthy(base):
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)
-    yield base
+    return process, base
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    # A connection the browser opened ahead of time can hold a sync worker past SIGTERM.
     process.terminate()
     try:
         process.wait(15)

@@ -2,14 +2,13 @@
 
 import os
 import subprocess
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.web.conftest import _free_port, _healthy, _logitlab
+from tests.web.conftest import _logitlab, start_server, stop_server
 from tests.web.test_dashboard import api, cells, heatmap_values, wait
 
 pytestmark = pytest.mark.slow
@@ -34,44 +33,23 @@ def gen_database(tmp_path_factory):
     return folder, env
 
 
-def _serve(folder, env, name: str):
-    port = _free_port()
-    with (folder / f"{name}.log").open("wb") as sink:
-        process = subprocess.Popen([_logitlab(), "serve", "--port", str(port), "--workers", "1"],
-                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _healthy(base):
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.2)
-    return process, base
-
-
-def _stop(process) -> None:
-    # A connection the browser opened ahead of time can hold the sync worker past SIGTERM.
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def gen_server(gen_database):
     """`logitlab serve` over that database."""
-    process, base = _serve(*gen_database, "server")
+    folder, env = gen_database
+    process, base = start_server(env, folder / "server.log", workers=1)
     yield base
-    _stop(process)
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")
 def gen_token_server(gen_database):
     """The same, with LOGITLAB_API_TOKEN set."""
     folder, env = gen_database
-    process, base = _serve(folder, {**env, "LOGITLAB_API_TOKEN": TOKEN}, "token-server")
+    process, base = start_server({**env, "LOGITLAB_API_TOKEN": TOKEN},
+                                 folder / "token-server.log", workers=1)
     yield base
-    _stop(process)
+    stop_server(process)
 
 
 def test_generation_run_page_draws_its_statistics(browser, gen_server):

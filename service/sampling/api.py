@@ -4,7 +4,7 @@ from numbers import Integral
 
 from .draw import draw
 from .errors import InvalidParameterError
-from .params import SamplingLimits
+from .params import DEFAULT_LIMITS, SamplingLimits
 from .pipeline import process
 from .result import SampleResult
 from .rng import row_uniforms
@@ -30,7 +30,7 @@ def sample(logits, *, n: int = 1, seed=None, logprobs: int | None = None,
            return_probs: bool = False, trace: bool = False,
            limits: SamplingLimits | None = None, **params) -> SampleResult:
     """Sample n tokens per row from the processed distribution; see docs/sampling.md."""
-    limits = limits or SamplingLimits()
+    limits = limits or DEFAULT_LIMITS
     n = _check_int("n", n, 1, limits.max_n)
     if logprobs is not None:
         logprobs = _check_int("logprobs", logprobs, 0, limits.max_logprobs)

@@ -1,6 +1,8 @@
 """Rows worked over the whole vocabulary: untruncated rows, traced rows, and rows that no
 candidate window could certify."""
 
+import math
+
 import numpy as np
 
 from .logits import row_maxima
@@ -32,7 +34,9 @@ def adjusted_block(z, rows, adjustments, dtype=None) -> np.ndarray:
 
 def check_block(z: np.ndarray, block_max: np.ndarray) -> None:
     """Raise the canonical error (first offending row of the whole batch) if any max is bad."""
-    if not np.isfinite(block_max).all():
+    finite = (math.isfinite(block_max.item()) if block_max.size == 1  # one request, one row
+              else np.isfinite(block_max).all())
+    if not finite:
         row_maxima(z)
 
 
@@ -166,5 +170,5 @@ def whole_rows_batch(z, run, adjustments, traced: bool, seeds) -> ProcessedBatch
         counts, ids, probs, entropy = (np.concatenate([getattr(s, name) for s in segments])
                                        for name in ("counts", "token_ids", "probs", "entropy"))
     indptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    counts.cumsum(out=indptr[1:])
     return ProcessedBatch(z.shape[1], indptr, ids, probs, entropy, seeds, trace)

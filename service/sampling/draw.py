@@ -92,7 +92,7 @@ def _draw_small_rows(batch: ProcessedBatch, rows: np.ndarray, uniforms: np.ndarr
     """
     if len(rows) == 1:  # the same sums and rule, without the padding (one request, one row)
         start, stop = batch.indptr[rows[0]:rows[0] + 2].tolist()
-        within = batch.probs[start:stop].astype(np.float64).cumsum()  # the same sums
+        within = batch.probs[start:stop].cumsum(dtype=np.float64)  # the same sums
         total = within[-1].item()
         residual = np.minimum(uniforms[0] * total, math.nextafter(total, 0))
         found = within.searchsorted(residual, side="right")
@@ -150,6 +150,8 @@ def draw(batch: ProcessedBatch, uniforms: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def _tokens_and_logprobs(batch: ProcessedBatch, positions: np.ndarray):
     tokens = batch.ids_at(positions)
-    chosen = batch.probs[positions]
-    with np.errstate(divide="ignore"):
-        return tokens, np.log(chosen.astype(np.float64))
+    chosen = batch.probs[positions].astype(np.float64)
+    if chosen.all():  # the usual case, without the cost of an errstate context
+        return tokens, np.log(chosen)
+    with np.errstate(divide="ignore"):  # a kept token whose float32 probability is 0
+        return tokens, np.log(chosen)

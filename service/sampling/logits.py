@@ -5,6 +5,21 @@ import numpy as np
 from .errors import AllMaskedRowError, InvalidLogitsError
 from .params import SamplingLimits
 
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+
+
+def _widened(z: np.ndarray) -> np.ndarray:
+    """Integers to float64 and float16 to float32; any other non-float dtype is an error."""
+    if z.dtype == object:
+        raise InvalidLogitsError("logits must be a rectangular array of numbers (ragged rows?)")
+    if z.dtype.kind in "iu":
+        return z.astype(np.float64)
+    if z.dtype == np.float16:
+        return z.astype(np.float32)
+    if z.dtype not in (np.float32, np.float64):
+        raise InvalidLogitsError(f"logits must be float16, float32 or float64, not {z.dtype}")
+    return z
+
 
 def as_logits(logits, limits: SamplingLimits) -> np.ndarray:
     """A C-contiguous (B, V) float32 or float64 array; float16 and integers are widened."""
@@ -13,14 +28,8 @@ def as_logits(logits, limits: SamplingLimits) -> np.ndarray:
     except (ValueError, TypeError) as exc:
         raise InvalidLogitsError(
             f"logits must be a rectangular array of numbers ({exc})") from None
-    if z.dtype == object:
-        raise InvalidLogitsError("logits must be a rectangular array of numbers (ragged rows?)")
-    if z.dtype.kind in "iu":
-        z = z.astype(np.float64)
-    elif z.dtype == np.float16:
-        z = z.astype(np.float32)
-    elif z.dtype not in (np.float32, np.float64):
-        raise InvalidLogitsError(f"logits must be float16, float32 or float64, not {z.dtype}")
+    if z.dtype is not _FLOAT64 and z.dtype is not _FLOAT32:  # the usual inputs skip this
+        z = _widened(z)
     if z.ndim == 1:
         z = z[None, :]
     if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:

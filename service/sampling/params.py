@@ -23,6 +23,8 @@ class SamplingLimits:
     max_logprobs: int = 1_000
 
 
+DEFAULT_LIMITS = SamplingLimits()  # frozen: one shared instance for callers that give none
+
 # name: (default, lower, upper, lower_inclusive, upper_inclusive, stage that uses it, off value)
 RANGES: dict[str, tuple] = {
     "temperature": (1.0, 0.0, np.inf, True, False, "temperature", 1.0),
@@ -205,9 +207,10 @@ def default_rows(batch: int) -> dict[str, np.ndarray]:
 
 def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits) -> SamplingParams:
     """Validate every parameter, broadcast per row, and check each is part of the order."""
-    unknown = sorted(set(params) - KNOWN)
+    unknown = params.keys() - KNOWN
     if unknown:
-        raise InvalidParameterError(f"unknown parameter(s): {', '.join(unknown)}", field=unknown[0])
+        names = sorted(unknown)
+        raise InvalidParameterError(f"unknown parameter(s): {', '.join(names)}", field=names[0])
     preset = params.get("preset", "vllm")
     if not isinstance(preset, str):
         raise InvalidParameterError("preset must be a string", field="preset")
@@ -215,7 +218,8 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     rows = dict(default_rows(batch))  # defaults are valid and off: no checks needed
     given = frozenset(name for name in RANGES.keys() & params.keys()
                       if params[name] is not None)
-    for name, (_, low, high, low_incl, high_incl, stage, off) in RANGES.items():
+    checked = RANGES.items() if given else ()  # nothing to check when every one is a default
+    for name, (_, low, high, low_incl, high_incl, stage, off) in checked:
         if name not in given:
             continue
         array = per_row(name, params[name], batch,

@@ -9,7 +9,7 @@ from .adjust import Adjustments, compute_adjustments
 from .assemble import BatchBuilder
 from .logits import as_logits, row_maxima
 from .nucleus import nucleus_cuts, nucleus_writer
-from .params import SamplingLimits, SamplingParams, resolve_params
+from .params import DEFAULT_LIMITS, SamplingLimits, SamplingParams, resolve_params
 from .presets import ADJUSTMENT_STAGES
 from .result import ProcessedBatch
 from .rng import resolve_seeds, xtc_coins
@@ -160,7 +160,7 @@ def _second_pass(z, rows, sub, step, top_low, first, t_before, resolved, sigma, 
 def process(logits, *, seed=None, limits: SamplingLimits | None = None, trace: bool = False,
             **params) -> ProcessedBatch:
     """Validate, apply the stages, and return each row's processed distribution."""
-    limits = limits or SamplingLimits()
+    limits = limits or DEFAULT_LIMITS
     z = as_logits(logits, limits)
     batch, vocab = z.shape
     resolved = resolve_params(batch, vocab, params, limits)

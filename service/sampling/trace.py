@@ -90,7 +90,7 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
     lowest = x.min()
     every = lowest > NEG_INF  # the masks below are only for rows with removed tokens
     if every:
-        finite, counts = None, np.full(len(rows), x.shape[1])
+        finite, counts = None, np.array((x.shape[1],) * len(rows), dtype=np.int64)
     else:
         finite = x > NEG_INF
         counts = finite.sum(axis=1)
@@ -98,7 +98,8 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
             # Only float overflow in the adjustments can empty a row that had finite logits.
             raise AllMaskedRowError(int(rows[np.argmin(counts)]))
     top = x.max(axis=1, keepdims=True) if top is None else top
-    if float(lowest) - float(top.max()) >= LOWEST:  # no shifted logit can leave the range
+    highest = top.item() if top.size == 1 else float(top.max())
+    if float(lowest) - highest >= LOWEST:  # no shifted logit can leave the range
         shifted = np.subtract(x, top, out=x)
     else:
         with np.errstate(over="ignore"):

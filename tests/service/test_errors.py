@@ -76,6 +76,8 @@ def test_unsupported_media_type_is_415(client, content_type):
         ({"logits": [1.0, True]}, "logits", "boolean"),
         ({"logits": [[0.5, 1], [0, False]]}, "logits", "row 1, position 1: expected a number"),
         ({"logits": [0.0] * 100 + [True]}, "logits", "row 0, position 100: expected a number"),
+        ({"logits": [[1.0] * 100, [0.0] * 99 + [True]]}, "logits",
+         "row 1, position 99: expected a number"),
         ({"logits": [[1.0], 2.0]}, "logits", "row 1"),
         ({"logits": [[[1.0]]]}, "logits", "array"),
         ({"logits": [[1.0, 2.0], [1.0]]}, "logits", "ragged"),

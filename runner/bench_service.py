@@ -203,11 +203,16 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
     e, s, b = statistics.median(echo), statistics.median(samp), statistics.median(bare)
+    # Each round's /sample rate against the /echo rate measured just before it: the spread
+    # shows how much of a difference between two runs the machine's own noise can explain.
+    paired = [sample_rate / echo_rate for sample_rate, echo_rate in zip(samp, echo, strict=True)]
     srv, core = statistics.median(server_ms), statistics.median(core_ms)
     print(f"\n| measure | value |\n| --- | --- |\n"
           f"| /echo, V=1000 JSON body (req/s, median of {args.rounds}) | {e:.0f} |\n"
           f"| /sample, V=1000 JSON (req/s, median of {args.rounds}) | {s:.0f} |\n"
           f"| /sample / /echo | {s / e:.2f} (target >= 0.80) |\n"
+          f"| same, round by round: median (lowest-highest) | {statistics.median(paired):.2f} "
+          f"({min(paired):.2f}-{max(paired):.2f}) |\n"
           f"| bound: /echo/bare-sample / /echo | {b / e:.2f} |\n"
           f"| V=1000 in-process (one WSGI call, no server), median µs: /echo, /sample, bare | "
           f"{' / '.join(f'{value:.1f}' for value in direct.values())} |\n"

@@ -145,10 +145,14 @@ def top_p(state: State, top_p: np.ndarray) -> None:
             high = np.where(known, total * (1 + TOTAL_MASS_SLACK), high)
     goal = top_p - TOP_P_TOLERANCE
     first_low = np.count_nonzero(cumulative < (goal * low)[:, None], axis=1)
-    first_high = np.count_nonzero(cumulative < (goal * high)[:, None], axis=1)
     if omitted:
         first_low += omitted * (cumulative[:, -1] < goal * low)
-        first_high += omitted * (cumulative[:, -1] < goal * high)
+    if high is low:  # every tail closed (whole rows): both brackets are the same mass
+        first_high = first_low
+    else:
+        first_high = np.count_nonzero(cumulative < (goal * high)[:, None], axis=1)
+        if omitted:
+            first_high += omitted * (cumulative[:, -1] < goal * high)
     position = np.minimum(first_low, finite - 1)
     cut = values[np.arange(len(top_p)), position]
     state.require(

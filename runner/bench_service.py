@@ -117,14 +117,17 @@ def in_process_us(body: bytes, paths: tuple[str, ...], rounds: int = 7,
     return {path: statistics.median(values) * 1e6 for path, values in medians.items()}
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(workers: int, checkout: Path | None = None) -> tuple[subprocess.Popen, int]:
+    """`logitlab serve` with /echo on a free port; from another `checkout`'s code if given."""
     port = _free_port()
     script = Path(sys.executable).with_name("logitlab")
-    command = [str(script)] if script.exists() else [
+    command = [str(script)] if script.exists() and checkout is None else [
         sys.executable, "-c", "from runner.cli import main; main()"]
     env = {**os.environ, "LOGITLAB_ENABLE_ECHO": "1", "LOGITLAB_LOG_LEVEL": "WARNING"}
+    if checkout is not None:  # `python -c` puts the working directory first on the path
+        env["PYTHONPATH"] = str(checkout)
     server = subprocess.Popen([*command, "serve", "--port", str(port), "--workers",
-                               str(workers), "--log-level", "warning"], env=env)
+                               str(workers), "--log-level", "warning"], env=env, cwd=checkout)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -46,6 +46,13 @@ def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ordered[starts], counts, inverse
 
 
+def unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique keys, counts) as sorted_unique gives them, without the inverse or an argsort."""
+    ordered = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[starts], np.diff(np.append(starts, len(keys)))
+
+
 def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
     """Unique (row * vocab + token) keys of the counted context, and their counts."""
     keys = []
@@ -55,8 +62,7 @@ def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.
             ids = ids[len(ids) - min(len(ids), int(last_n[row])):]
         keys.append(ids + row * vocab)
     keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-    unique, counts, _ = sorted_unique(keys)
-    return unique, counts
+    return unique_counts(keys)
 
 
 def _bias_keys(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,9 +89,9 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
         params.context is not None
         and "penalties" in params.order
         and (
-            np.any(params.repetition_penalty != 1)
-            or np.any(params.frequency_penalty != 0)
-            or np.any(params.presence_penalty != 0)
+            (params.repetition_penalty != 1).any()
+            or (params.frequency_penalty != 0).any()
+            or (params.presence_penalty != 0).any()
         )
     )
     if not (use_bias or use_penalties):

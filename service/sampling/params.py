@@ -184,8 +184,9 @@ def parse_context(value, batch: int, vocab: int, limits: SamplingLimits) -> list
                 f"context row {row}: token ids must be integers (got {bad!r})", field="context"
             )
         array = array.astype(np.int64, copy=False).reshape(-1)
-        outside = np.flatnonzero((array < 0) | (array >= vocab))
-        if outside.size:
+        outside = (np.flatnonzero((array < 0) | (array >= vocab))
+                   if array.size and (array.min() < 0 or array.max() >= vocab) else ())
+        if len(outside):
             raise InvalidParameterError(
                 f"context row {row}: token id {int(array[outside[0]])} is outside the "
                 f"vocabulary [0, {vocab})",

@@ -132,6 +132,8 @@ class SampleResultSchema(ma.Schema):
     kept = _rows(I(), "tokens with q > 0, per row", required=True)
     entropy = _rows(F(), "entropy of q in nats, per row", required=True)
     seed = _rows(I(), "the seed each row used", required=True)
-    top_logprobs = _rows(ma.fields.List(ma.fields.Nested(TopLogprobSchema)), "with logprobs=k")
+    top_logprobs = _rows(ma.fields.List(ma.fields.Nested(TopLogprobSchema)),
+                         "with logprobs=k: up to k tokens per row, most likely first; a kept "
+                         "token whose float32 probability is 0 is not listed")
     probs = _rows(ma.fields.List(F()), "dense q (B x V), with return_probs")
     trace = _rows(ma.fields.List(ma.fields.Nested(TraceSchema)), "with trace")

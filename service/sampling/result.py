@@ -1,5 +1,6 @@
 """Result types: the processed distributions (CSR by row) and the sample() result."""
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,8 +100,11 @@ class SampleResult:
         }
         if self.top_logprobs is not None:
             ids, logprobs = self.top_logprobs
+            # Padding (-1) and kept tokens whose float32 probability rounded to 0 (log 0 = -inf,
+            # which JSON cannot carry) are not listed, as in generation's alternatives.
             out["top_logprobs"] = [
-                [{"token": t, "logprob": lp} for t, lp in zip(r_ids, r_lp, strict=True) if t >= 0]
+                [{"token": t, "logprob": lp} for t, lp in zip(r_ids, r_lp, strict=True)
+                 if t >= 0 and lp > -math.inf]
                 for r_ids, r_lp in zip(ids.tolist(), logprobs.tolist(), strict=True)
             ]
         if self.probs is not None:

@@ -66,6 +66,18 @@ def test_optional_outputs(client):
     assert set(body["trace"][0][0]) == {"stage", "kept", "removed_mass", "entropy"}
 
 
+def test_top_logprobs_leave_out_tokens_whose_probability_rounds_to_zero(client):
+    """At T = 1e-8 the runners-up keep q > 0 in float64 but round to 0 in float32: log 0 is
+    -inf, which JSON cannot carry, so they are not listed (found by schemathesis)."""
+    body = post(client, {"logits": [[2.0, 1.0, 0.5, -1.0], [0.0, 0.0, 3.0, None]],
+                         "temperature": 1e-08, "seed": 100, "logprobs": 100,
+                         "return_probs": True}).get_json()
+    assert body["kept"] == [4, 3]
+    assert body["probs"] == [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    assert body["top_logprobs"] == [[{"token": 0, "logprob": 0.0}],
+                                    [{"token": 2, "logprob": 0.0}]]
+
+
 def test_logit_bias_context_presets_and_order(client):
     row = [0.0] * 10
     body = post(client, {"logits": row, "logit_bias": {"3": 100}, "n": 20, "seed": 1}).get_json()

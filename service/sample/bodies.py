@@ -65,6 +65,9 @@ def _first_bad(rows: list[list[Any]]) -> str:
 
 def logits_from_json(value: Any) -> np.ndarray:
     """[V] or [[V], ...] of numbers, `null` = masked (-inf), to a float64 array."""
+    if isinstance(value, np.ndarray):  # read by service.sample.fastjson: only the shape is left
+        check_shape(value.shape)
+        return value
     if not isinstance(value, list) or not value:
         raise invalid("logits must be a non-empty array of numbers, or an array of rows")
     two_d = isinstance(value[0], list)

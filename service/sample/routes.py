@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from service import jsonio
 from service.api import documented_by
 from service.body import read_body
-from service.sample import binary, bodies
+from service.sample import binary, bodies, fastjson
 from service.sample.schemas import (
     SampleHeadersSchema,
     SampleQuerySchema,
@@ -91,7 +91,9 @@ def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         return binary.logits_from_octet(data, query.get("vocab"), shape), {}
     if kind == NPY:
         return binary.logits_from_npy(data), {}
-    document = bodies.parse_json(data)
+    document = fastjson.document(data)  # None: the orjson path decides, errors included
+    if document is None:
+        document = bodies.parse_json(data)
     if not isinstance(document, dict):
         raise bodies.invalid("the JSON body must be an object with logits and parameters",
                              "_schema")

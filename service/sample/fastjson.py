@@ -39,13 +39,20 @@ def _parse(data: bytes) -> Any:
         return _local.parser.parse(data)
 
 
-def _arrays_in(value: Any) -> int:
-    """How many JSON arrays a converted value holds (itself included)."""
-    if isinstance(value, list):
-        return 1 + sum(_arrays_in(item) for item in value)
-    if isinstance(value, dict):
-        return sum(_arrays_in(item) for item in value.values())
-    return 0
+def _arrays_in(values: list[Any]) -> int:
+    """How many JSON arrays the converted values hold, themselves included.
+
+    A loop rather than recursion: simdjson accepts nesting 1024 deep, Python's stack does not.
+    """
+    count, pending = 0, list(values)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            count += 1
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return count
 
 
 def _python(value: Any) -> Any:
@@ -93,7 +100,7 @@ def document(data: bytes) -> dict[str, Any] | None:
     except (TypeError, ValueError, RuntimeError):  # a null, boolean, string or object
         return None
     out = {key: None if key == "logits" else _python(root[key]) for key in keys}
-    arrays = 1 + (shape[0] if len(shape) == 2 else 0) + sum(map(_arrays_in, out.values()))
+    arrays = 1 + (shape[0] if len(shape) == 2 else 0) + _arrays_in(list(out.values()))
     brackets = np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _OPEN_BRACKET)
     if brackets != arrays or values.size != np.prod(shape):
         return None  # an array inside a row, or a "[" in a string: the orjson path decides

@@ -122,3 +122,12 @@ def test_large_bodies_get_their_own_parser(monkeypatch):
     body = b'{"logits": [[1.5, 2], [3, 4.25]], "seed": 9}'
     assert fastjson.document(body)["logits"].tolist() == [[1.5, 2.0], [3.0, 4.25]]
     assert fastjson._local.__dict__.get("parser") is shared
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a": ', "}")])
+@pytest.mark.parametrize("depth", [990, 1100])
+def test_deep_nesting_beside_the_logits_is_a_4xx(client, opening, closing, depth):
+    data = '{"logits": [1, 2], "context": ' + opening * depth + "1" + closing * depth + "}"
+    response = client.post("/sample", data=data, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response.mimetype == "application/problem+json"

@@ -67,13 +67,16 @@ def _python(value: Any) -> Any:
 def document(data: bytes) -> dict[str, Any] | None:
     """The JSON object with `logits` already a float64 array of shape (V,) or (B, V).
 
-    None when the body is anything else, and whenever simdjson and orjson could disagree:
-    no object, a byte order mark, any backslash escape, duplicate keys, integers beyond 64 bits,
-    NaN / Infinity literals, logits that are not one array of numbers or a list of equally long
-    rows of numbers (nulls, booleans, strings, empty or nested rows). Nesting is ruled out by
-    counting `[`: every array of the document must be one that was looked at.
+    None when the body is anything else, and whenever simdjson and orjson could disagree or
+    simdjson would be wasted: no object, a byte order mark, any backslash escape, any null,
+    duplicate keys, integers beyond 64 bits, NaN / Infinity literals, logits that are not one
+    array of numbers or a list of equally long rows of numbers (booleans, strings, empty or
+    nested rows). Nesting is ruled out by counting `[`: every array of the document must be
+    one that was looked at.
     """
-    if not _OBJECT_START.match(data) or b"\\" in data:
+    # A null (a masked token) would make simdjson's copy fail after a full parse: bodies that
+    # hold one go straight to orjson, which reads it as -inf.
+    if not _OBJECT_START.match(data) or b"\\" in data or b"null" in data:
         return None
     try:
         root = _parse(data)

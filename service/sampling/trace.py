@@ -107,21 +107,15 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
         # A kept logit ~1.8e308 below the maximum overflows to -inf here; keep it finite so
         # that its weight is 0 and its product e * d is 0 rather than NaN.
         np.maximum(shifted, LOWEST, out=shifted)
-    if every:  # the common untruncated block: no masks needed
+    if every:
         weights = np.exp(shifted)
-        total = weights.sum(axis=1)
+    else:  # exp of a removed token's -inf takes numpy's slow underflow path; its weight is 0
+        weights = np.exp(shifted, out=np.zeros_like(shifted), where=finite)
+    total = weights.sum(axis=1)
+    if every:  # the common untruncated block: no masks needed
         products = np.multiply(weights, shifted, out=shifted)
     else:
-        # exp of a removed token's -inf takes numpy's slow underflow path, and a masked ufunc
-        # loop is slower still: work on the kept values packed together, then put them back
-        # in place, so that the row sums below add exactly the same numbers in the same order.
-        kept_shifted = shifted[finite]
-        kept_weights = np.exp(kept_shifted)
-        weights = np.zeros_like(shifted)
-        weights[finite] = kept_weights
-        total = weights.sum(axis=1)
-        products = np.zeros_like(shifted)
-        products[finite] = np.multiply(kept_weights, kept_shifted, out=kept_shifted)
+        products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
     row_entropy = np.maximum(np.log(total) - products.sum(axis=1) / total, 0.0)
     weights /= total[:, None]
     return Segment(

@@ -1,6 +1,7 @@
 """Validate sampling parameters and broadcast each to one value per row."""
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,10 +64,21 @@ class SamplingParams:
             raise AttributeError(name) from None
 
 
+INT64_LIMIT = 2**63  # integer parameters become int64 arrays
+
+
 def _is_number(value) -> bool:
     if type(value) in (float, int):  # the common case, without the slower ABC check
         return True
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _finite(value) -> bool:
+    """math.isfinite, with integers beyond the float range counted as infinite."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def per_row(name: str, value, batch: int, *, integer: bool = False,
@@ -90,10 +102,15 @@ def per_row(name: str, value, batch: int, *, integer: bool = False,
     else:
         raise InvalidParameterError(f"{name} must be a number or a list of numbers", field=name)
     for row, item in enumerate(values):
-        if not _is_number(item) or not math.isfinite(item) or (
-                integer and not float(item).is_integer()):
+        whole = integer and _is_number(item) and (
+            isinstance(item, Integral) or (_finite(item) and float(item).is_integer()))
+        if whole and not -INT64_LIMIT <= item < INT64_LIMIT:
+            raise InvalidParameterError(
+                f"{name} must be in [-2**63, 2**63) (row {row}: {reprlib.repr(item)})", field=name)
+        if not _is_number(item) or not _finite(item) or (integer and not whole):
             kind = "an integer" if integer else "a finite number"
-            raise InvalidParameterError(f"{name} must be {kind} (row {row}: {item!r})", field=name)
+            raise InvalidParameterError(
+                f"{name} must be {kind} (row {row}: {reprlib.repr(item)})", field=name)
         if bounds is not None:
             low, high, low_incl, high_incl = bounds
             if (item < low if low_incl else item <= low) or (

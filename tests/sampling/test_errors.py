@@ -143,3 +143,16 @@ def test_out_of_range_parameter(field, params):
 def test_boundary_values_are_accepted(params):
     d = sample(logits(3), **params).to_dict()
     assert len(d["tokens"]) == 3
+
+
+@pytest.mark.parametrize("name, value, text", [
+    ("top_k", 2**64, r"top_k must be in \[-2\*\*63, 2\*\*63\)"),
+    ("penalty_last_n", 10**400, r"penalty_last_n must be in \[-2\*\*63, 2\*\*63\)"),
+    ("penalty_last_n", [3, 2**63], r"row 1"),
+    ("top_k", 1e19, r"top_k must be in"),
+    ("temperature", 10**400, r"temperature must be a finite number"),
+])
+def test_integers_beyond_int64_and_floats_beyond_float64_are_refused(name, value, text):
+    with pytest.raises(InvalidParameterError, match=text) as info:
+        sample(logits(2), **{name: value}, context=[1, 2])
+    assert info.value.field == name

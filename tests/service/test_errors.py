@@ -180,3 +180,16 @@ def test_arbitrary_json_never_fails_the_server(client, body):
 def test_arbitrary_bytes_never_fail_the_server(client, data, kind, query):
     response = client.post(f"/sample{query}", data=data, content_type=kind)
     assert response.status_code in (200, 400, 422), response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["penalty_last_n=123085055710951201092990285119488",
+                                   "top_k=18446744073709551616"])
+def test_integers_beyond_64_bits_are_422_in_the_query_and_the_body(client, query):
+    """Found by schemathesis: numpy's int64 conversion raised OverflowError (a 500)."""
+    field, value = query.split("=")
+    in_query = client.post(f"/sample?{query}", data='{"logits": [1.0, 2.0]}',
+                           content_type="application/json")
+    assert_problem(in_query, 422, field, "2**63")
+    in_body = client.post("/sample", data=f'{{"logits": [1.0, 2.0], "{field}": {value}}}',
+                          content_type="application/json")
+    assert_problem(in_body, 422, field, "2**63")

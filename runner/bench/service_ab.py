@@ -22,12 +22,11 @@ from runner.bench_service import start_server, throughput, worker_cpu_seconds
 
 def _round(port: int, pid: int, body: bytes, clients: int, seconds: float) -> tuple[float, float]:
     """One /echo then one /sample measurement: (rate ratio, worker ms per /sample request)."""
-    rates, cpu = {}, 0.0
-    for name in ("echo", "sample"):
-        before = worker_cpu_seconds(pid)
-        rates[name] = throughput(port, f"/{name}", body, clients, seconds)
-        cpu = (worker_cpu_seconds(pid) - before) * 1000 / (rates[name] * seconds)
-    return rates["sample"] / rates["echo"], cpu
+    echo = throughput(port, "/echo", body, clients, seconds)
+    before = worker_cpu_seconds(pid)
+    sample = throughput(port, "/sample", body, clients, seconds)
+    cpu_ms = (worker_cpu_seconds(pid) - before) * 1000 / (sample * seconds)
+    return sample / echo, cpu_ms
 
 
 def main() -> None:

@@ -84,19 +84,13 @@ def run(model: LanguageModel, request: GenerationRequest, seed: int,
             if token in stop_ids:
                 yield Event(choice.index, choice.stop(), finish_reason="stop")
                 continue
-            top = _top(result, row) if request.logprobs else []
+            top = result.top_pairs(row) if request.logprobs else []
             logprob = float(result.logprobs[row, 0])
             delta = choice.add(token, logprob, top, request.max_tokens)
             yield Event(choice.index, delta, token, logprob, top)
             if choice.finish_reason:
                 yield Event(choice.index, "", finish_reason=choice.finish_reason)
         step += 1
-
-
-def _top(result: Any, row: int) -> list[tuple[int, float]]:
-    ids, logprobs = result.top_logprobs
-    pairs = zip(ids[row].tolist(), logprobs[row].tolist(), strict=True)
-    return [(i, lp) for i, lp in pairs if i >= 0 and lp > -np.inf]
 
 
 def generate(model: LanguageModel, request: GenerationRequest, seed: int) -> list[ChoiceState]:

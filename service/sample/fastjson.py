@@ -8,6 +8,7 @@ to the orjson path, which also writes every error message.
 
 import re
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ def _parse(data: bytes) -> Any:
         return _local.parser.parse(data)
 
 
-def _arrays_in(values: list[Any]) -> int:
+def _arrays_in(values: Iterable[Any]) -> int:
     """How many JSON arrays the converted values hold, themselves included.
 
     A loop rather than recursion: simdjson accepts nesting 1024 deep, Python's stack does not.
@@ -103,7 +104,7 @@ def document(data: bytes) -> dict[str, Any] | None:
     except (TypeError, ValueError, RuntimeError):  # a null, boolean, string or object
         return None
     out = {key: None if key == "logits" else _python(root[key]) for key in keys}
-    arrays = 1 + (shape[0] if len(shape) == 2 else 0) + _arrays_in(list(out.values()))
+    arrays = 1 + (shape[0] if len(shape) == 2 else 0) + _arrays_in(out.values())
     brackets = np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _OPEN_BRACKET)
     if brackets != arrays or values.size != np.prod(shape):
         return None  # an array inside a row, or a "[" in a string: the orjson path decides

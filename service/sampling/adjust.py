@@ -34,23 +34,29 @@ class Adjustments:
         return position[mine], mine
 
 
+def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal sorted keys starts (a boolean per key), and its length."""
+    new = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    starts = np.flatnonzero(new)
+    return new, np.diff(np.append(starts, len(ordered)))
+
+
 def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unique keys, counts, inverse) by one sort: numpy's hash-based unique is far slower
     on the few thousand integer keys seen here."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    new, counts = _runs(ordered)
     inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = np.cumsum(np.concatenate(([False], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, len(keys)))
-    return ordered[starts], counts, inverse
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], counts, inverse
 
 
 def unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(unique keys, counts) as sorted_unique gives them, without the inverse or an argsort."""
     ordered = np.sort(keys)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return ordered[starts], np.diff(np.append(starts, len(keys)))
+    new, counts = _runs(ordered)
+    return ordered[new], counts
 
 
 def _context_counts(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarray]:

@@ -89,6 +89,16 @@ class SampleResult:
     probs: np.ndarray | None = None
     trace: list[list[dict]] | None = field(default=None)
 
+    def top_pairs(self, row: int) -> list[tuple[int, float]]:
+        """Row `row`'s (token, logprob) alternatives of `logprobs=k`, most likely first.
+
+        Padding (-1) and kept tokens whose float32 probability rounded to 0 (log 0 = -inf,
+        which JSON cannot carry) are left out.
+        """
+        ids, logprobs = self.top_logprobs
+        return [(t, lp) for t, lp in zip(ids[row].tolist(), logprobs[row].tolist(), strict=True)
+                if t >= 0 and lp > -math.inf]
+
     def to_dict(self) -> dict:
         """Plain Python values, ready for any JSON encoder."""
         out = {
@@ -99,14 +109,8 @@ class SampleResult:
             "seed": self.seed.tolist(),
         }
         if self.top_logprobs is not None:
-            ids, logprobs = self.top_logprobs
-            # Padding (-1) and kept tokens whose float32 probability rounded to 0 (log 0 = -inf,
-            # which JSON cannot carry) are not listed, as in generation's alternatives.
-            out["top_logprobs"] = [
-                [{"token": t, "logprob": lp} for t, lp in zip(r_ids, r_lp, strict=True)
-                 if t >= 0 and lp > -math.inf]
-                for r_ids, r_lp in zip(ids.tolist(), logprobs.tolist(), strict=True)
-            ]
+            out["top_logprobs"] = [[{"token": t, "logprob": lp} for t, lp in self.top_pairs(row)]
+                                   for row in range(len(self.tokens))]
         if self.probs is not None:
             out["probs"] = self.probs.tolist()
         if self.trace is not None:

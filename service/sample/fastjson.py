@@ -4,8 +4,16 @@ orjson builds one Python float per logit and the conversion reads them back: at 
 is most of a request. simdjson parses the document and copies a number array into a buffer in
 C. It is only a shortcut: a body it cannot take exactly as orjson would (see `document`) goes
 to the orjson path, which also writes every error message.
+
+simdjson cannot copy a `null` (a masked logit) into that buffer. A body with nulls is read
+again with every `null` written as a stand-in number, whose entries in the logits become
+-inf. That is exact only when every stand-in of the second document is where a null was in
+the logits: the count of stand-ins in the logits must equal the count of `null`s in the body,
+and the stand-in may appear nowhere else. Otherwise (a null in another member or a string, a
+literal of the stand-in's value) the orjson path decides.
 """
 
+import math
 import re
 import threading
 from collections.abc import Iterable
@@ -18,6 +26,10 @@ import simdjson
 # an object (after JSON whitespace) are taken here.
 _OBJECT_START = re.compile(rb"[ \t\r\n]*\{")
 _OPEN_BRACKET = ord("[")
+_NULL = b"null"
+# As long as `null`, so that the replacement copies the body without moving anything.
+_STAND_IN = b"9e99"
+_STAND_IN_VALUE = float(_STAND_IN)
 # A parser keeps buffers sized for the largest document it has read: bodies up to this size
 # reuse the thread's parser (no allocation per request), larger ones get their own.
 _REUSED_UP_TO = 4 << 20
@@ -40,20 +52,28 @@ def _parse(data: bytes) -> Any:
         return _local.parser.parse(data)
 
 
-def _arrays_in(values: Iterable[Any]) -> int:
-    """How many JSON arrays the converted values hold, themselves included.
+def _arrays_and_stand_ins(values: Iterable[Any]) -> tuple[int, int]:
+    """How many JSON arrays the converted values hold (themselves included), and how many
+    stand-ins: numbers of its value, and its text inside strings and keys.
 
     A loop rather than recursion: simdjson accepts nesting 1024 deep, Python's stack does not.
     """
-    count, pending = 0, list(values)
+    arrays = stand_ins = 0
+    text = _STAND_IN.decode()
+    pending = list(values)
     while pending:
         value = pending.pop()
-        if isinstance(value, list):
-            count += 1
+        if isinstance(value, str):
+            stand_ins += text in value
+        elif isinstance(value, float):
+            stand_ins += value == _STAND_IN_VALUE
+        elif isinstance(value, list):
+            arrays += 1
             pending.extend(value)
         elif isinstance(value, dict):
+            pending.extend(value)
             pending.extend(value.values())
-    return count
+    return arrays, stand_ins
 
 
 def _python(value: Any) -> Any:
@@ -65,20 +85,13 @@ def _python(value: Any) -> Any:
     return value
 
 
-def document(data: bytes) -> dict[str, Any] | None:
-    """The JSON object with `logits` already a float64 array of shape (V,) or (B, V).
+# `_read` found logits that are not all numbers: maybe nulls, worth a second reading.
+_NOT_ALL_NUMBERS = object()
 
-    None when the body is anything else, and whenever simdjson and orjson could disagree or
-    simdjson would be wasted: no object, a byte order mark, any backslash escape, any null,
-    duplicate keys, integers beyond 64 bits, NaN / Infinity literals, logits that are not one
-    array of numbers or a list of equally long rows of numbers (booleans, strings, empty or
-    nested rows). Nesting is ruled out by counting `[`: every array of the document must be
-    one that was looked at.
-    """
-    # A null (a masked token) would make simdjson's copy fail after a full parse: bodies that
-    # hold one go straight to orjson, which reads it as -inf.
-    if not _OBJECT_START.match(data) or b"\\" in data or b"null" in data:
-        return None
+
+def _read(data: bytes, nulls: int) -> Any:
+    """The document of `document`, or None, or _NOT_ALL_NUMBERS; `nulls` > 0 says `data` is a
+    body whose `null`s, that many, were written as the stand-in."""
     try:
         root = _parse(data)
     except (ValueError, RuntimeError, TypeError, UnicodeDecodeError):
@@ -102,11 +115,40 @@ def document(data: bytes) -> dict[str, Any] | None:
     try:
         values = np.frombuffer(logits.as_buffer(of_type="d"), dtype=np.float64)
     except (TypeError, ValueError, RuntimeError):  # a null, boolean, string or object
-        return None
+        return None if nulls else _NOT_ALL_NUMBERS
     out = {key: None if key == "logits" else _python(root[key]) for key in keys}
-    arrays = 1 + (shape[0] if len(shape) == 2 else 0) + _arrays_in(out.values())
+    others = [value for key, value in out.items() if key != "logits"]
+    arrays, stand_ins = _arrays_and_stand_ins(others + keys if nulls else others)
+    arrays += 1 + (shape[0] if len(shape) == 2 else 0)
     brackets = np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _OPEN_BRACKET)
-    if brackets != arrays or values.size != np.prod(shape):
+    if brackets != arrays or values.size != math.prod(shape):
         return None  # an array inside a row, or a "[" in a string: the orjson path decides
+    if nulls:
+        masked = values == _STAND_IN_VALUE
+        if stand_ins or np.count_nonzero(masked) != nulls:
+            return None
+        values = np.where(masked, -np.inf, values)
     out["logits"] = values.reshape(shape)
     return out
+
+
+def document(data: bytes) -> dict[str, Any] | None:
+    """The JSON object with `logits` already a float64 array of shape (V,) or (B, V), where a
+    null logit is -inf (masked) as on the orjson path.
+
+    None when the body is anything else, and whenever simdjson and orjson could disagree or
+    simdjson would be wasted: no object, a byte order mark, any backslash escape, duplicate
+    keys, integers beyond 64 bits, NaN / Infinity literals, logits that are not one array of
+    numbers and nulls or a list of equally long rows of them (booleans, strings, empty or
+    nested rows), a null anywhere but in the logits. Nesting is ruled out by counting `[`:
+    every array of the document must be one that was looked at.
+    """
+    if not _OBJECT_START.match(data) or b"\\" in data:
+        return None
+    found = _read(data, nulls=0)
+    if found is not _NOT_ALL_NUMBERS:
+        return found
+    # Only a body that parsed holds `null` as a token or inside strings, where the stand-in
+    # is a token of the same kind or text of the same length: the structure is unchanged.
+    nulls = data.count(_NULL)
+    return _read(data.replace(_NULL, _STAND_IN), nulls) if nulls else None

@@ -12,12 +12,16 @@ from hypothesis import strategies as st
 from service.sample import fastjson
 
 NUMBERS = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-2**70, 2**70)
-SCALARS = st.none() | st.booleans() | NUMBERS | st.text(max_size=6)
+# `null` and the stand-in fastjson writes for it (9e99), inside strings and keys too.
+TEXT = st.text(max_size=6) | st.sampled_from(["null", "nullnull", "a null", "nul", "9e99"])
+SCALARS = st.none() | st.booleans() | NUMBERS | TEXT | st.just(9e99)
 JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                           | st.dictionaries(TEXT, inner, max_size=3),
                            max_leaves=12)
-# Logit entries: mostly numbers, sometimes what the orjson path must refuse or explain.
-ENTRIES = NUMBERS | st.sampled_from([None, True, False, "1", [], [1.0], {}])
+# Logit entries: mostly numbers, often masked (null), sometimes the stand-in's value or what
+# the orjson path must refuse or explain.
+ENTRIES = (NUMBERS | st.none()
+           | st.sampled_from([True, False, "1", "null", [], [1.0], {}, 9e99, 9e99]))
 ROWS = st.lists(ENTRIES, min_size=0, max_size=6)
 LOGITS = ROWS | st.lists(ROWS, min_size=0, max_size=3) | JSON_VALUES
 
@@ -35,9 +39,11 @@ def _assert_same_as_orjson(data: bytes) -> None:
     assert list(fast) == list(reference)  # same keys, same order
     logits, expected = fast.pop("logits"), reference.pop("logits")
     values = [v for row in expected for v in row] if isinstance(expected[0], list) else expected
-    assert all(type(value) in (int, float) for value in values)  # no boolean taken for 0 / 1
+    # No boolean taken for 0 / 1, nothing but a null masked.
+    assert all(type(value) in (int, float, type(None)) for value in values)
     assert logits.dtype == np.float64
-    assert np.array_equal(logits, np.array(expected, dtype=np.float64))
+    masked = np.array(expected, dtype=np.float64)  # a null is NaN here
+    assert np.array_equal(logits, np.where(np.isnan(masked), -np.inf, masked))
     assert logits.shape == np.shape(expected)
     assert _canonical(fast) == _canonical(reference)
 
@@ -50,8 +56,8 @@ def _encodings(document) -> list[bytes]:
     return out
 
 
-@settings(max_examples=400, deadline=None)
-@given(logits=LOGITS, others=st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4))
+@settings(max_examples=600, deadline=None)
+@given(logits=LOGITS, others=st.dictionaries(TEXT, JSON_VALUES, max_size=4))
 def test_documents_it_takes_read_as_orjson_reads_them(logits, others):
     for data in _encodings({**others, "logits": logits}):
         try:
@@ -81,7 +87,11 @@ def test_damaged_bodies_are_left_to_orjson(prefix, cut, junk):
     b'{"logits": [1, 2], "logits": [3, 4]}',     # orjson keeps the last, simdjson the first
     b'\xef\xbb\xbf{"logits": [1]}',              # orjson refuses a byte order mark
     b'{"logits": [1], "preset": "a\\u0041"}',      # escapes: left to orjson
-    b'{"logits": [1, true]}', b'{"logits": [null, 1]}', b'{"logits": []}', b'{"logits": [[]]}',
+    b'{"logits": [1, true]}', b'{"logits": [null, "null"]}', b'{"logits": []}',
+    b'{"logits": [[]]}', b'{"logits": [null, 1], "seed": null}', b'{"logits": [1, null, -null]}',
+    b'{"logits": [null, 1], "null": 1}', b'{"logits": [null, 1], "preset": "null"}',
+    b'{"logits": [null, 9e99]}', b'{"logits": [null, 90E98]}', b'{"logits": [null, 1], "x": 9e99}',
+    b'{"logits": [null, 1], "x": "9e99"}', b'{"logits": [[null], [1]], "9e99": 1}',
     b'{"logits": [[1, 2], [3]]}', b'{"logits": [[1], 2]}', b'[1, 2]', b'{"seed": 1}',
     b'{"logits": [1, NaN]}', b'{"logits": [1, 99999999999999999999999]}',
 ])
@@ -97,6 +107,15 @@ def test_plain_bodies_take_the_fast_path():
     assert two["logits"].shape == (2, 2) and two["temperature"] == [0.5, 1]
 
 
+def test_masked_logits_are_read_as_minus_infinity():
+    one = fastjson.document(b'{"logits": [null, 2.5, null], "seed": 7, "x": ["9e9", 9e98]}')
+    assert one["logits"].tolist() == [-np.inf, 2.5, -np.inf]
+    assert one["seed"] == 7 and one["x"] == ["9e9", 9e98]
+    two = fastjson.document(b'{"logits": [[1, null], [null, null]], "context": [[1]]}')
+    assert two["logits"].tolist() == [[1.0, -np.inf], [-np.inf, -np.inf]]
+    assert two["context"] == [[1]]
+
+
 def test_the_endpoint_answers_the_same_either_way(client):
     """The same request with an escape in a string (orjson path) and without (fast path)."""
     row = np.random.default_rng(3).normal(0, 2, 300).round(3).tolist()
@@ -107,6 +126,22 @@ def test_the_endpoint_answers_the_same_either_way(client):
     assert fastjson.document(data.encode()) is None
     slow = client.post("/sample", data=data, content_type="application/json")
     assert fast.status_code == slow.status_code == 200
+    assert fast.get_json() == slow.get_json()
+
+
+@pytest.mark.parametrize("logits", [
+    [[None, 1.5, None, -2.0], [0.0, None, 3.0, 1.0]],
+    [[1.0, 2.0], [None, None]],                     # an all-masked row: the same 422
+])
+def test_masked_logits_answer_the_same_either_way(client, logits):
+    body = {"logits": logits, "seed": [4, 5], "logprobs": 2, "return_probs": True}
+    fast_data = json.dumps(body)
+    slow_data = json.dumps({**body, "preset": "vll\\u006d"}).replace("\\\\", "\\")
+    assert fastjson.document(fast_data.encode()) is not None
+    assert fastjson.document(slow_data.encode()) is None
+    fast = client.post("/sample", data=fast_data, content_type="application/json")
+    slow = client.post("/sample", data=slow_data, content_type="application/json")
+    assert fast.status_code == slow.status_code
     assert fast.get_json() == slow.get_json()
 
 

@@ -105,13 +105,14 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
                     x -= x.max(axis=1, keepdims=True)
                     x *= inverse_t[:, None]
             partial = counts[span] < vocab
-            if partial.any():
-                # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
-                np.maximum(x, np.finfo(x.dtype).min, out=x)
             block = None if partial.any() else reserved.block(span.start, span.stop, vocab)
             direct = block is not None and z.dtype == np.float32
             weights = block[1] if direct else np.empty_like(x)
             np.exp(x, out=weights)
+            if block is None:
+                # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
+                # After exp, not before: float64 exp is ~30 % slower on a huge negative input.
+                np.maximum(x, np.finfo(x.dtype).min, out=x)
             total = np.einsum("ij->i", weights).astype(np.float64)
             with np.errstate(invalid="ignore"):
                 weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
@@ -127,9 +128,13 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
             else:
                 for j, row in enumerate(chunk.tolist()):
                     ids, probs = reserved.row(done + j)
-                    kept = np.flatnonzero(z[row] > -np.inf) if partial[j] else every_id
-                    ids[:] = kept
-                    probs[:] = weights[j, kept] if partial[j] else weights[j]
+                    if partial[j]:  # a boolean mask gathers ~3x faster than the index array
+                        finite = z[row] > -np.inf
+                        ids[:] = np.flatnonzero(finite)
+                        probs[:] = weights[j][finite]
+                    else:
+                        ids[:] = every_id
+                        probs[:] = weights[j]
             done += len(chunk)
         return entropy
 

@@ -31,6 +31,18 @@ class ProblemSchema(ma.Schema):
     )
 
 
+def problem_document(status: int, detail: str,
+                     errors: Mapping[str, list[str]] | None = None) -> bytes:
+    """The problem+json body for `status`, its standard phrase as the title."""
+    return orjson.dumps({
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "errors": dict(errors or {}),
+    })
+
+
 def problem(
     status: int,
     detail: str,
@@ -38,14 +50,8 @@ def problem(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build a problem+json response."""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "errors": dict(errors or {}),
-    }
-    return Response(orjson.dumps(body), status, headers=dict(headers or {}), mimetype=PROBLEM_JSON)
+    return Response(problem_document(status, detail, errors), status,
+                    headers=dict(headers or {}), mimetype=PROBLEM_JSON)
 
 
 def _leaves(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:

@@ -9,6 +9,14 @@ import click
 # Each worker is one process handling one request at a time: numpy/BLAS must not fan out.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+# gunicorn's largest request line (its default is 4094): binary bodies carry their parameters
+# in the query string, and a penalty context of ~1000 ids should fit.
+REQUEST_LINE_LIMIT = 8190
+_HINTS = {
+    414: f"; the request line (method, path and query string) may hold {REQUEST_LINE_LIMIT} "
+         "bytes: send long parameters such as context or logit_bias in a JSON body",
+    431: "; each header may hold 8190 bytes",
+}
 
 
 def pin_threads(worker: Any = None) -> None:
@@ -22,6 +30,30 @@ def pin_threads(worker: Any = None) -> None:
     threadpool_limits(limits=1)
 
 
+def write_problem(sock: Any, status: int, reason: str, message: str) -> None:
+    """gunicorn's answer to a request it refuses before the app (a request line too long, a
+    malformed header), as problem+json like every other error; replaces its HTML page."""
+    from gunicorn import util
+
+    from service.errors import PROBLEM_JSON, problem_document
+
+    detail = (message or reason) + _HINTS.get(status, "")
+    body = problem_document(status, detail)
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}"
+            f"\r\nContent-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def init_worker(worker: Any = None) -> None:
+    """gunicorn post_worker_init hook: pinned threads, and problem+json for gunicorn's errors."""
+    from gunicorn import util
+
+    pin_threads()
+    # gunicorn classifies a refused request and writes its page through util.write_error
+    # (gunicorn.workers.base.Worker.handle_error); only its format changes here.
+    util.write_error = write_problem
+
+
 def gunicorn_options(host: str, port: int, workers: int, timeout: int, log_level: str) -> dict:
     """The gunicorn settings `serve` uses."""
     return {
@@ -33,7 +65,8 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: int, log_level
         "loglevel": log_level,
         "accesslog": None,  # the app writes one structured line per request
         "errorlog": "-",
-        "post_worker_init": pin_threads,
+        "post_worker_init": init_worker,
+        "limit_request_line": REQUEST_LINE_LIMIT,
         "control_socket_disable": True,  # no shared ~/.gunicorn socket between servers
         "proc_name": "logitlab",
     }

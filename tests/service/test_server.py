@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.service.helpers import assert_same_result
+from tests.service.helpers import PROBLEM_KEYS, assert_same_result
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +138,49 @@ def test_chunked_short_and_oversized_bodies(server):
     assert b"application/problem+json" in huge
 
 
+def _problem_reply(reply: bytes, status: int) -> dict:
+    head, body = reply.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 %d " % status), reply[:300]
+    assert b"\r\nContent-Type: application/problem+json\r\n" in head
+    document = json.loads(body)
+    assert set(document) == PROBLEM_KEYS and document["status"] == status
+    assert document["title"] and document["detail"] and b"Traceback" not in reply
+    return document
+
+
+def test_requests_gunicorn_refuses_are_problem_json_too(server):
+    """A request line or header beyond gunicorn's limits, or a malformed header, is refused
+    before the app sees it: still problem+json, saying what to do about it."""
+    _, base, _ = server
+    long_query = "context=" + ",".join(["12345"] * 1600)  # ~9.6 KB
+    too_long = _raw_exchange(base, f"POST /sample?{long_query} HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Length: 0\r\n\r\n".encode(), [])
+    assert "JSON body" in _problem_reply(too_long, 414)["detail"]
+    big_header = _raw_exchange(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+                                     + b"a" * 9000 + b"\r\n\r\n", [])
+    _problem_reply(big_header, 431)
+    negative = _raw_exchange(base, b"POST /sample HTTP/1.1\r\nHost: x\r\n"
+                                   b"Content-Length: -5\r\n\r\n", [])
+    assert "CONTENT-LENGTH" in _problem_reply(negative, 400)["detail"].upper()
+
+
+def test_a_thousand_context_ids_fit_in_the_query_string(server):
+    """Beyond gunicorn's default 4094-byte request line, up to its largest (8190 bytes)."""
+    _, base, _ = server
+    logits = np.random.default_rng(4).normal(size=(1, 5000)).astype(np.float32)
+    context = np.random.default_rng(5).integers(1000, 5000, 1100).tolist()  # 4 digits each
+    query = f"seed=3&presence_penalty=1.5&context={','.join(map(str, context))}"
+    assert 4094 < len(f"POST /sample?{query} HTTP/1.1") <= 8190
+    status, _, body = _request(base, f"/sample?{query}&vocab=5000", logits.tobytes(),
+                               "application/octet-stream")
+    assert status == 200, body
+    status, _, as_json = _request(base, "/sample", json.dumps({
+        "logits": logits.tolist(), "seed": 3, "presence_penalty": 1.5,
+        "context": context}).encode(), "application/json")
+    assert status == 200
+    assert_same_result(json.loads(as_json), json.loads(body))
+
+
 def test_workers_are_pinned_to_one_thread(server):
     process, base, _ = server
     for _ in range(4):  # let every worker do some numpy work first
@@ -201,9 +244,10 @@ def test_bad_configuration_stops_serve_before_any_worker(monkeypatch):
 
 
 def test_gunicorn_options():
-    from runner.cli.serve import gunicorn_options, pin_threads
+    from runner.cli.serve import REQUEST_LINE_LIMIT, gunicorn_options, init_worker
 
     options = gunicorn_options("::1", 8123, 3, 30, "info")
     assert options["bind"] == "[::1]:8123"
     assert options["worker_class"] == "sync" and options["workers"] == 3
-    assert options["graceful_timeout"] == 30 and options["post_worker_init"] is pin_threads
+    assert options["graceful_timeout"] == 30 and options["post_worker_init"] is init_worker
+    assert options["limit_request_line"] == REQUEST_LINE_LIMIT

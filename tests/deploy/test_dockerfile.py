@@ -70,6 +70,15 @@ def test_copy_sources_exist_and_are_not_ignored(dockerfile):
             assert not _ignored(source), f"COPY {source}: excluded by .dockerignore"
 
 
+def test_the_files_pyproject_builds_with_are_copied(dockerfile):
+    """setuptools refuses to build when the readme or a license file is missing."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    copied = {source for value in _values(dockerfile, "COPY")
+              for source in shlex.split(value)[:-1]}
+    needed = {"pyproject.toml", project["readme"], *project["license-files"]}
+    assert needed <= copied, needed - copied
+
+
 def test_pip_installs_extras_that_exist(dockerfile):
     optional = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]

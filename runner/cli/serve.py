@@ -15,7 +15,7 @@ REQUEST_LINE_LIMIT = 8190
 _HINTS = {
     414: f"; the request line (method, path and query string) may hold {REQUEST_LINE_LIMIT} "
          "bytes: send long parameters such as context or logit_bias in a JSON body",
-    431: "; each header may hold 8190 bytes",
+    431: "; a request may carry 100 headers of up to 8190 bytes each",
 }
 
 

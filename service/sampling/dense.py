@@ -105,11 +105,12 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
                     x -= x.max(axis=1, keepdims=True)
                     x *= inverse_t[:, None]
             partial = counts[span] < vocab
-            block = None if partial.any() else reserved.block(span.start, span.stop, vocab)
+            masked = partial.any()
+            block = None if masked else reserved.block(span.start, span.stop, vocab)
             direct = block is not None and z.dtype == np.float32
             weights = block[1] if direct else np.empty_like(x)
             np.exp(x, out=weights)
-            if block is None:
+            if masked:
                 # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
                 # After exp, not before: float64 exp is ~30 % slower on a huge negative input.
                 np.maximum(x, np.finfo(x.dtype).min, out=x)

@@ -14,7 +14,8 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 REQUEST_LINE_LIMIT = 8190
 _HINTS = {
     414: f"; the request line (method, path and query string) may hold {REQUEST_LINE_LIMIT} "
-         "bytes: send long parameters such as context or logit_bias in a JSON body",
+         "bytes: send long parameters such as context or logit_bias in a JSON body, or beside "
+         "binary logits as the params part of a multipart/form-data body",
     431: "; a request may carry 100 headers of up to 8190 bytes each",
 }
 

@@ -12,9 +12,11 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from service import jsonio
 from service.api import documented_by
 from service.body import read_body
-from service.sample import binary, bodies, fastjson
+from service.sample import binary, bodies, fastjson, multipart
 from service.sample.schemas import (
     SampleHeadersSchema,
+    SampleMultipartSchema,
+    SampleParamsSchema,
     SampleQuerySchema,
     SampleRequestSchema,
     SampleResultSchema,
@@ -25,12 +27,15 @@ from service.sampling import SamplingLimits, sample
 blp = Blueprint("sample", __name__, description="Sample tokens from your own model's logits.")
 
 JSON, OCTET, NPY = "application/json", "application/octet-stream", "application/x-npy"
+MULTIPART = "multipart/form-data"
 BINARY = {"type": "string", "format": "binary"}
 REQUEST_BODY = {
     "required": True,
     "description": "JSON with `logits` and the parameters, or a binary body whose parameters "
     "come in the query string: raw little-endian float32 (shape from `vocab` or an "
-    "`X-Logits-Shape: B,V` header) or a .npy file (float16/32/64, 1-D or 2-D).",
+    "`X-Logits-Shape: B,V` header) or a .npy file (float16/32/64, 1-D or 2-D). For binary "
+    "logits with parameters too long for a query string, multipart/form-data: a `logits` "
+    "file part of either binary type and a `params` part of JSON.",
     "content": {
         JSON: {
             "schema": SampleRequestSchema,
@@ -45,9 +50,15 @@ REQUEST_BODY = {
         },
         OCTET: {"schema": BINARY},
         NPY: {"schema": BINARY},
+        MULTIPART: {
+            "schema": SampleMultipartSchema,
+            "encoding": {"logits": {"contentType": f"{OCTET}, {NPY}"},
+                         "params": {"contentType": JSON}},
+        },
     },
 }
 _request_schema = SampleRequestSchema()
+_params_schema = SampleParamsSchema()
 _query_schema = SampleQuerySchema()
 _MULTIPLE = {name for name, field in _query_schema.fields.items()
              if getattr(field, "is_multiple", False)}
@@ -78,10 +89,10 @@ def _query() -> dict[str, Any]:
 def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Decode the body by its media type; returns the logits and the body's own parameters."""
     kind = request.mimetype
-    if kind not in (JSON, OCTET, NPY):
-        raise UnsupportedMediaType(f"Content-Type must be {JSON}, {OCTET} or {NPY}; "
-                                   f"got {kind or 'none'}.")
-    if query.get("vocab") is not None and kind != OCTET:
+    if kind not in (JSON, OCTET, NPY, MULTIPART):
+        raise UnsupportedMediaType(f"Content-Type must be {JSON}, {OCTET}, {NPY} or "
+                                   f"{MULTIPART}; got {kind or 'none'}.")
+    if query.get("vocab") is not None and kind not in (OCTET, MULTIPART):
         raise bodies.invalid(f"vocab applies only to {OCTET} bodies", "vocab")
     data = read_body()
     if not data:
@@ -91,6 +102,11 @@ def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         return binary.logits_from_octet(data, query.get("vocab"), shape), {}
     if kind == NPY:
         return binary.logits_from_npy(data), {}
+    if kind == MULTIPART:
+        logits, params = multipart.logits_and_params(
+            data, request.mimetype_params, query.get("vocab"),
+            request.headers.get("X-Logits-Shape"))
+        return logits, load_flat(_params_schema, params)
     document = fastjson.document(data)  # None: the orjson path decides, errors included
     if document is None:
         document = bodies.parse_json(data)

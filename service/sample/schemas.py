@@ -57,7 +57,8 @@ SampleQuerySchema = ma.Schema.from_dict(
         **param_fields(query=True),
         "vocab": I(
             validate=Range(1),
-            metadata={"description": "row length of an application/octet-stream body"},
+            metadata={"description": "row length of raw float32 logits (an "
+                                     "application/octet-stream body or multipart part)"},
         ),
     },
     name="SampleQuery",
@@ -67,7 +68,8 @@ SampleHeadersSchema = ma.Schema.from_dict(
     {
         "shape": ma.fields.String(
             data_key="X-Logits-Shape",
-            metadata={"description": "'V' or 'B,V' for an application/octet-stream body",
+            metadata={"description": "'V' or 'B,V' for raw float32 logits (an "
+                                     "application/octet-stream body or multipart part)",
                       "example": "1,128256"},
         )
     },
@@ -77,6 +79,20 @@ SampleHeadersSchema = ma.Schema.from_dict(
 SampleRequestSchema = ma.Schema.from_dict(
     {"logits": LogitsField(required=True), **param_fields(query=False)}, name="SampleRequest"
 )
+
+# The `params` part of a multipart body: a JSON body's parameters, without the logits.
+SampleParamsSchema = ma.Schema.from_dict(param_fields(query=False), name="SampleParams")
+
+
+class SampleMultipartSchema(ma.Schema):
+    """multipart/form-data: binary logits and, optionally, JSON parameters (documentation only)."""
+
+    logits = ma.fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary",
+        "description": "a file part: raw little-endian float32 (type application/octet-stream; "
+                       "shape from `vocab` or X-Logits-Shape) or a .npy file (application/x-npy)"})
+    params = ma.fields.Nested(SampleParamsSchema, metadata={
+        "description": "JSON text: the parameters of a JSON body, however long"})
 
 
 @functools.cache

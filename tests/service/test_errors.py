@@ -33,12 +33,12 @@ def test_body_too_large_is_413(make_app):
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/xml"])
+                                          "multipart/mixed; boundary=x", "application/xml"])
 def test_unsupported_media_type_is_415(client, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/sample", data=b'{"logits": [1]}', headers=headers)
     body = assert_problem(response, 415, contains="application/json")
-    assert "application/x-npy" in body["detail"]
+    assert "application/x-npy" in body["detail"] and "multipart/form-data" in body["detail"]
 
 
 @pytest.mark.parametrize(

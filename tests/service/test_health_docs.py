@@ -48,7 +48,9 @@ def test_openapi_document(client):
     assert spec["info"]["version"] == __version__
     operation = spec["paths"]["/sample"]["post"]
     content = operation["requestBody"]["content"]
-    assert set(content) == {"application/json", "application/octet-stream", "application/x-npy"}
+    assert set(content) == {"application/json", "application/octet-stream", "application/x-npy",
+                            "multipart/form-data"}
+    assert set(content["multipart/form-data"]["encoding"]) == {"logits", "params"}
     for status in ("400", "413", "415", "422"):
         assert "application/problem+json" in json.dumps(operation["responses"][status]) or \
             operation["responses"][status]["$ref"]
@@ -59,6 +61,8 @@ def test_openapi_document(client):
     assert set(schemas["SampleResult"]["required"]) == {"tokens", "logprobs", "kept", "entropy",
                                                         "seed"}
     assert "logits" in schemas["SampleRequest"]["required"]
+    assert schemas["SampleMultipart"]["required"] == ["logits"]
+    assert "logits" not in schemas["SampleParams"]["properties"]
     error = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
     assert list(error) == ["application/problem+json"]
     assert "/healthz" in spec["paths"]

@@ -1,5 +1,6 @@
 """Property-based API tests from /openapi.json: no 5xx, responses conform to the schema."""
 
+import numpy as np
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -55,3 +56,13 @@ def test_successful_responses_conform(body):
     case = schema["/sample"]["POST"].Case(body=body, media_type="application/json")
     response = case.call_and_validate(checks=CHECKS)
     assert response.status_code == 200
+
+
+def test_a_successful_multipart_response_conforms():
+    logits = np.array([0.5, -1.0, 2.0, 0.0], dtype="<f4").tobytes()
+    case = schema["/sample"]["POST"].Case(
+        body={"logits": logits, "params": {"seed": 3, "n": 2, "context": [1, 1],
+                                           "presence_penalty": 0.5}},
+        media_type="multipart/form-data", query={"vocab": 4})
+    response = case.call_and_validate(checks=CHECKS)
+    assert response.status_code == 200 and len(response.json()["tokens"][0]) == 2

@@ -181,6 +181,25 @@ def test_a_thousand_context_ids_fit_in_the_query_string(server):
     assert_same_result(json.loads(as_json), json.loads(body))
 
 
+def test_multipart_carries_a_context_no_query_string_could(server):
+    _, base, _ = server
+    logits = np.random.default_rng(6).normal(size=(1, 5000)).astype(np.float32)
+    params = {"seed": 2, "repetition_penalty": 1.2,
+              "context": np.random.default_rng(7).integers(0, 5000, 5000).tolist()}
+    body = b"".join([
+        b"--cut\r\nContent-Disposition: form-data; name=\"logits\"; filename=\"l.f32\"\r\n"
+        b"Content-Type: application/octet-stream\r\n\r\n", logits.tobytes(),
+        b"\r\n--cut\r\nContent-Disposition: form-data; name=\"params\"\r\n\r\n",
+        json.dumps(params).encode(), b"\r\n--cut--\r\n"])
+    status, _, as_parts = _request(base, "/sample?vocab=5000", body,
+                                   "multipart/form-data; boundary=cut")
+    assert status == 200, as_parts
+    status, _, as_json = _request(base, "/sample", json.dumps(
+        {"logits": logits.tolist(), **params}).encode(), "application/json")
+    assert status == 200
+    assert_same_result(json.loads(as_parts), json.loads(as_json))
+
+
 def test_workers_are_pinned_to_one_thread(server):
     process, base, _ = server
     for _ in range(4):  # let every worker do some numpy work first

@@ -187,8 +187,12 @@ def main() -> None:
             sample(row, seed=1)
             small["core"].append((time.perf_counter() - start) * 1000)
         # Alternate HTTP requests and bare core calls so both see the same machine load.
-        server_ms, client_ms, core_ms, echo_ms = [], [], [], []
+        server_ms, client_ms, core_ms, echo_ms, multipart_ms = [], [], [], [], []
         raw = big.tobytes()
+        parts = (b"--cut\r\nContent-Disposition: form-data; name=\"logits\"; filename=\"l\"\r\n"
+                 b"Content-Type: application/octet-stream\r\n\r\n" + raw + b"\r\n--cut\r\n"
+                 b"Content-Disposition: form-data; name=\"params\"\r\n\r\n{\"seed\": 1}\r\n"
+                 b"--cut--\r\n")
         view = np.frombuffer(raw, dtype="<f4").reshape(1, -1)
         for _ in range(args.requests):
             start = time.perf_counter()
@@ -202,6 +206,10 @@ def main() -> None:
             core_ms.append((time.perf_counter() - start) * 1000)
             _, headers, _ = _post(port, "/echo", raw, "application/octet-stream")
             echo_ms.append(float(headers["Server-Timing"].split("dur=")[1]))
+            status, headers, _ = _post(port, "/sample?vocab=128256", parts,
+                                       "multipart/form-data; boundary=cut")
+            assert status == 200, status
+            multipart_ms.append(float(headers["Server-Timing"].split("dur=")[1]))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -230,6 +238,8 @@ def main() -> None:
           f"{statistics.median(echo_ms):.3f} |\n"
           f"| same request, client round trip (median ms) | "
           f"{statistics.median(client_ms):.3f} |\n"
+          f"| same logits as multipart, seed in a params part, server-side (median ms) | "
+          f"{statistics.median(multipart_ms):.3f} |\n"
           f"\nrounds: echo {[round(x) for x in echo]}, sample {[round(x) for x in samp]}, "
           f"bare {[round(x) for x in bare]}; "
           f"workers={args.workers}, clients={args.clients}, {args.seconds:g} s per round")

@@ -26,8 +26,9 @@ def invalid(message: str, field: str = "logits") -> ma.ValidationError:
     return ma.ValidationError({field: [message]})
 
 
-def parse_json(data: bytes) -> Any:
-    """orjson first; Python's parser for big integers and NaN/Infinity literals; else 400."""
+def parse_json(data: bytes, source: str = "The body") -> Any:
+    """orjson first; Python's parser for big integers and NaN/Infinity literals; else a 400
+    that names the `source`."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -36,7 +37,7 @@ def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data, parse_constant=constants.__getitem__)
     except (ValueError, RecursionError) as error:
-        raise BadRequest(f"The body is not valid JSON: {error}") from None
+        raise BadRequest(f"{source} is not valid JSON: {error}") from None
 
 
 def check_shape(shape: tuple[int, ...]) -> None:

@@ -48,7 +48,7 @@ def _split(data: bytes, options: dict[str, str]) -> tuple[dict[str, Any], dict[s
 def _logits(part: FileStorage | None, text: str | None, vocab: int | None,
             shape_header: str | None) -> np.ndarray:
     if part is None:
-        hint = ("a text field, not a file" if text is not None else "missing")
+        hint = "a text field, not a file" if text is not None else "missing"
         raise bodies.invalid(f"{hint}: send the logits as a file part, e.g. curl -F "
                              "'logits=@logits.f32;type=application/octet-stream'")
     data = part.read()
@@ -66,11 +66,10 @@ def _logits(part: FileStorage | None, text: str | None, vocab: int | None,
 
 def _params(field: str | None, part: FileStorage | None) -> dict[str, Any]:
     """The `params` part (a text field or a file) as a JSON object; {} when there is none."""
-    if part is not None:
-        field = part.read().decode("utf-8", "replace")
-    if field is None:
+    if part is None and field is None:
         return {}
-    document = bodies.parse_json(field.encode())
+    document = bodies.parse_json(part.read() if part is not None else field.encode(),
+                                 "The params part")
     if not isinstance(document, dict):
         raise bodies.invalid("the params part must be a JSON object of parameters", "params")
     return document

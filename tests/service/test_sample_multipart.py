@@ -81,7 +81,7 @@ def test_unreadable_multipart_bodies_are_a_400(client):
         assert_problem(response, 400, contains="multipart body cannot be read")
     params = client.post("/sample?vocab=4", data={
         "logits": (io.BytesIO(b"\0" * 16), "l", OCTET), "params": "{"}, content_type=MULTIPART)
-    assert_problem(params, 400, contains="not valid JSON")
+    assert_problem(params, 400, contains="The params part is not valid JSON")
 
 
 def test_a_part_given_twice_is_refused(client):

@@ -7,6 +7,9 @@ import numpy as np
 
 from service.sample.bodies import check_shape, invalid
 
+# `vocab` gives the row length of raw float32 only: a body, or a multipart part, of this type.
+VOCAB_IS_FOR_RAW = "vocab applies only to raw float32 logits (application/octet-stream)"
+
 
 def _parse_shape(text: str) -> tuple[int, ...]:
     parts = text.replace("x", ",").replace("X", ",").split(",")

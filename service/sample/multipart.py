@@ -56,7 +56,7 @@ def _logits(part: FileStorage | None, text: str | None, vocab: int | None,
         raise bodies.invalid("the logits part is empty")
     if part.mimetype == NPY:
         if vocab is not None:
-            raise bodies.invalid(f"vocab applies only to {OCTET} logits", "vocab")
+            raise bodies.invalid(binary.VOCAB_IS_FOR_RAW, "vocab")
         return binary.logits_from_npy(data)
     if part.mimetype == OCTET:
         return binary.logits_from_octet(data, vocab, shape_header)

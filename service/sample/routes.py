@@ -93,7 +93,7 @@ def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         raise UnsupportedMediaType(f"Content-Type must be {JSON}, {OCTET}, {NPY} or "
                                    f"{MULTIPART}; got {kind or 'none'}.")
     if query.get("vocab") is not None and kind not in (OCTET, MULTIPART):
-        raise bodies.invalid(f"vocab applies only to {OCTET} bodies", "vocab")
+        raise bodies.invalid(binary.VOCAB_IS_FOR_RAW, "vocab")
     data = read_body()
     if not data:
         raise BadRequest("The request body is empty.")

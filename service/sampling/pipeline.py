@@ -51,9 +51,11 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
     if tracer is None:
         if plan.may_act("temperature", params):
             stages.greedy(state, params.temperature[state.rows] == 0)
+            state.compact()
         for name in params.order:
             if name not in ADJUSTMENT_STAGES and plan.may_act(name, params):
                 STAGE_CALLS[name](state, params, vocab, coins, sigma)
+                state.compact()  # once tokens are gone, later stages skip them (see State)
         return
     for name in (n for n in params.order if n in ADJUSTMENT_STAGES):
         if adjustments is not None and name in adjustments.values_after:

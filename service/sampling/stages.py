@@ -16,10 +16,9 @@ TOP_P_TOLERANCE = 1e-9
 TOTAL_MASS_SLACK = 1e-12
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
-    top = np.max(x, axis=1, keepdims=True)
-    weights = np.exp(x - top)
-    return weights / weights.sum(axis=1, keepdims=True)
+def _softmax(state: State) -> np.ndarray:
+    weights = np.exp(state.x - np.max(state.x, axis=1, keepdims=True))
+    return weights / state.row_sums(weights)[:, None]
 
 
 def temperature(state: State, t: np.ndarray) -> None:
@@ -64,11 +63,13 @@ def greedy(state: State, is_greedy: np.ndarray) -> None:
     if not is_greedy.any():
         return
     top = state.row_max()
-    state.require(~is_greedy | (top >= state.tail_bound))
+    if state.windowed:
+        state.require(~is_greedy | (top >= state.tail_bound))
     first = np.argmax(state.x == top[:, None], axis=1)
     mask = is_greedy[:, None] & (np.arange(state.x.shape[1]) != first[:, None])
     state.remove(mask)
-    state.close_tail(is_greedy)
+    if state.windowed:
+        state.close_tail(is_greedy)
 
 
 def min_p(state: State, min_p: np.ndarray) -> None:
@@ -81,11 +82,12 @@ def min_p(state: State, min_p: np.ndarray) -> None:
     if not active.any():
         return
     top = state.row_max()
-    state.require(~active | (top >= state.tail_bound))
     with np.errstate(divide="ignore"):
         cut = top + np.log(min_p)
     state.truncate_below(active, cut)
-    state.close_tail(active & (cut >= state.tail_bound))
+    if state.windowed:
+        state.require(~active | (top >= state.tail_bound))
+        state.close_tail(active & (cut >= state.tail_bound))
 
 
 def top_k(state: State, k: np.ndarray, vocab: int, exact_k: bool) -> None:
@@ -100,10 +102,10 @@ def top_k(state: State, k: np.ndarray, vocab: int, exact_k: bool) -> None:
     active &= state.tail_open | (k < finite)
     if not active.any():
         return
-    values = state.sorted_values()
-    position = np.clip(k - 1, 0, values.shape[1] - 1)
-    cut = values[np.arange(len(k)), position]
-    state.require(~active | ((k <= finite) & (cut >= state.tail_bound)))
+    cut = state.kth_largest(k, active)
+    if state.windowed:
+        state.require(~active | ((k <= finite) & (cut >= state.tail_bound)))
+        state.close_tail(active)
     if exact_k:
         tied = (state.x == cut[:, None]) & active[:, None]
         room = k - np.count_nonzero(state.x > cut[:, None], axis=1)
@@ -112,7 +114,6 @@ def top_k(state: State, k: np.ndarray, vocab: int, exact_k: bool) -> None:
         state.remove(surplus)
     else:
         state.truncate_below(active, cut)
-    state.close_tail(active)
 
 
 def top_p(state: State, top_p: np.ndarray) -> None:
@@ -126,7 +127,6 @@ def top_p(state: State, top_p: np.ndarray) -> None:
         return
     values = state.sorted_values()
     top = values[:, 0]
-    state.require(~active | (top >= state.tail_bound))
     finite = state.finite_count()
     # Removed tokens sort last (-inf) and would add exact zeros: sum the finite prefix only.
     # Each omitted column would hold the row's total; they are counted at the end.
@@ -134,7 +134,7 @@ def top_p(state: State, top_p: np.ndarray) -> None:
     omitted = values.shape[1] - width
     cumulative = np.cumsum(np.exp(values[:, :width] - top[:, None]), axis=1)
     low = high = cumulative[:, -1]
-    if state.tail_open.any():
+    if state.windowed and state.tail_open.any():
         high = low + np.where(
             state.tail_open, state.tail_count * np.exp(np.minimum(state.tail_bound - top, 0)), 0)
         if state.total_mass is not None:
@@ -155,11 +155,11 @@ def top_p(state: State, top_p: np.ndarray) -> None:
             first_high += omitted * (cumulative[:, -1] < goal * high)
     position = np.minimum(first_low, finite - 1)
     cut = values[np.arange(len(top_p)), position]
-    state.require(
-        ~active | ((first_low == first_high) & (first_high < finite) & (cut >= state.tail_bound))
-    )
+    if state.windowed:
+        state.require(~active | (top >= state.tail_bound) & (first_low == first_high)
+                      & (first_high < finite) & (cut >= state.tail_bound))
+        state.close_tail(active)
     state.truncate_below(active, cut)
-    state.close_tail(active)
 
 
 def typical_p(state: State, mass: np.ndarray) -> None:
@@ -171,14 +171,15 @@ def typical_p(state: State, mass: np.ndarray) -> None:
     active = mass < 1
     if not active.any():
         return
-    state.require(~active)
+    if state.windowed:
+        state.require(~active)
     x = state.x
     top = np.max(x, axis=1, keepdims=True)
-    log_z = np.log(np.exp(x - top).sum(axis=1, keepdims=True)) + top
+    log_z = np.log(state.row_sums(np.exp(x - top)))[:, None] + top
     log_p = x - log_z
     p = np.exp(log_p)
     products = np.multiply(p, log_p, out=np.zeros_like(p), where=p > 0)
-    entropy = -np.sum(products, axis=1, keepdims=True)
+    entropy = -state.row_sums(products)[:, None]
     with np.errstate(invalid="ignore"):
         score = np.where(x > NEG_INF, np.abs(-log_p - entropy), np.inf)
     order = np.argsort(score, axis=1, kind="stable")
@@ -200,14 +201,16 @@ def top_n_sigma(state: State, n: np.ndarray, row_sigma: np.ndarray) -> None:
     finite = state.x > NEG_INF
     count = np.maximum(np.count_nonzero(finite, axis=1), 1)
     live = np.where(finite, state.x, 0.0)
-    mean = live.sum(axis=1) / count
-    std = np.sqrt(np.where(finite, (live - mean[:, None]) ** 2, 0.0).sum(axis=1) / count)
-    std = np.where(state.tail_open, row_sigma * state.scale, std)
+    mean = state.row_sums(live) / count
+    std = np.sqrt(state.row_sums(np.where(finite, (live - mean[:, None]) ** 2, 0.0)) / count)
     top = state.row_max()
-    state.require(~active | (top >= state.tail_bound))
+    if state.windowed:
+        std = np.where(state.tail_open, row_sigma * state.scale, std)
+        state.require(~active | (top >= state.tail_bound))
     cut = top - n * std
     state.truncate_below(active, cut)
-    state.close_tail(active & (cut >= state.tail_bound))
+    if state.windowed:
+        state.close_tail(active & (cut >= state.tail_bound))
 
 
 def xtc(state: State, threshold: np.ndarray, probability: np.ndarray, coins: np.ndarray) -> None:
@@ -219,8 +222,9 @@ def xtc(state: State, threshold: np.ndarray, probability: np.ndarray, coins: np.
     active = (probability > 0) & (threshold <= 0.5) & (coins < probability)
     if not active.any():
         return
-    state.require(~active)
-    p = _softmax(state.x)
+    if state.windowed:
+        state.require(~active)
+    p = _softmax(state)
     above = (p >= threshold[:, None]) & (state.x > NEG_INF) & active[:, None]
     active &= np.count_nonzero(above, axis=1) >= 2
     above &= active[:, None]

@@ -23,6 +23,20 @@ def whole_row_ids(count: int, vocab: int) -> np.ndarray:
     return every_id[None, :] if count == 1 else np.broadcast_to(every_id, (count, vocab))
 
 
+def spread_sums(values: np.ndarray, ids: np.ndarray, vocab: int) -> np.ndarray:
+    """Row sums of values held at token `ids`, added as laid out over the whole vocabulary.
+
+    Tokens a row does not hold count as exact zeros in their own columns, so a compacted row
+    sums to the same float, in numpy's pairwise order, as the whole row it came from: how a
+    row is stored (alone, or padded in a batch) never changes its result. Padding has the id
+    `vocab`, a column past the vocabulary that the sums leave out. `values` may carry leading
+    axes (several quantities of the same rows, summed in one pass).
+    """
+    spread = np.zeros((*values.shape[:-1], vocab + 1))
+    spread[..., np.arange(ids.shape[0])[:, None], ids] = values
+    return spread[..., :vocab].sum(axis=-1)
+
+
 @dataclass
 class State:
     """Current logits of some rows, in token-id order, with what is known of the rest.
@@ -44,9 +58,15 @@ class State:
     # exactly (NaN otherwise); lets top_p certify windows of flat distributions.
     total_mass: np.ndarray | None = None
     total_ref: np.ndarray | None = None
+    # Whole rows (see dense) know their vocabulary size, and whether they were compacted to
+    # their surviving tokens (see compact); windows have neither.
+    vocab: int | None = field(default=None, init=False)
+    compacted: bool = field(default=False, init=False)
     certified: np.ndarray = field(init=False)
     scale: np.ndarray = field(init=False)  # product of 1/T applied so far, per row
     _sorted: np.ndarray | None = field(default=None, init=False)
+    _finite: np.ndarray | None = field(default=None, init=False)  # finite_count, until a removal
+    _removed: bool = field(default=False, init=False)  # tokens removed since the last compact
 
     def __post_init__(self):
         self.certified = np.ones(len(self.rows), dtype=bool)
@@ -56,8 +76,15 @@ class State:
     def dense(cls, rows: np.ndarray, x: np.ndarray) -> "State":
         """A state holding every token of each row: nothing lies outside it."""
         count = len(rows)
-        return cls(rows, x, whole_row_ids(count, x.shape[1]), np.zeros(count, bool),
-                   np.full(count, NEG_INF), np.zeros(count, np.int64))
+        state = cls(rows, x, whole_row_ids(count, x.shape[1]), np.zeros(count, bool),
+                    np.full(count, NEG_INF), np.zeros(count, np.int64))
+        state.vocab = x.shape[1]
+        return state
+
+    @property
+    def windowed(self) -> bool:
+        """Whether these are candidate windows, whose tails stages must account for."""
+        return self.vocab is None
 
     def sorted_values(self) -> np.ndarray:
         """Each row's current values in descending order, removed tokens (-inf) last."""
@@ -65,8 +92,27 @@ class State:
             self._sorted = np.sort(self.x, axis=1)[:, ::-1]
         return self._sorted
 
+    def kth_largest(self, k: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Each active row's k-th largest current value (other rows: any value).
+
+        From the sorted cache when a stage already sorted; otherwise by a selection
+        (np.partition, linear time) at the positions the active rows need: the same values as
+        a sort, which a top-k alone never needs in full.
+        """
+        width = self.x.shape[1]
+        position = np.minimum(np.maximum(k - 1, 0), width - 1)
+        if self._sorted is not None:
+            return self._sorted[np.arange(len(k)), position]
+        ascending = width - 1 - position  # the k-th largest is the (width - k)-th smallest
+        if len(k) == 1:
+            return np.partition(self.x[0], ascending[0])[ascending]
+        selected = np.partition(self.x, np.unique(ascending[active]), axis=1)
+        return selected[np.arange(len(k)), ascending]
+
     def finite_count(self) -> np.ndarray:
-        return np.count_nonzero(self.x > NEG_INF, axis=1)
+        if self._finite is None:
+            self._finite = np.count_nonzero(self.x > NEG_INF, axis=1)
+        return self._finite
 
     def row_max(self) -> np.ndarray:
         # A max pass is far cheaper than the sort, which only some stages need.
@@ -78,6 +124,7 @@ class State:
             return
         cut = np.where(active, cut, NEG_INF)[:, None]
         self.x[self.x < cut] = NEG_INF
+        self._finite, self._removed = None, True
         if self._sorted is not None:
             self._sorted = self._sorted.copy()
             self._sorted[self._sorted < cut] = NEG_INF
@@ -86,12 +133,57 @@ class State:
         """Remove arbitrary tokens (not a threshold): the sorted cache is rebuilt lazily."""
         if mask.any():
             self.x[mask] = NEG_INF
-            self._sorted = None
+            self._sorted = self._finite = None
+            self._removed = True
 
     def set_values(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Overwrite logits of (row position, column) pairs; used by traced adjustments."""
         self.x[rows, cols] = values
-        self._sorted = None
+        self._sorted = self._finite = None
+
+    def row_sums(self, values: np.ndarray) -> np.ndarray:
+        """Per-row sums of `values` (laid out like x, 0 for removed tokens), the same floats
+        whether or not the rows were compacted."""
+        if not self.compacted:
+            return values.sum(axis=1)
+        return spread_sums(values, self.ids, self.vocab)
+
+    def compact(self) -> None:
+        """Keep only the surviving tokens of whole rows, once a stage has removed some.
+
+        Each row keeps its live tokens in id order, padded (-inf, id `vocab`) to the batch's
+        widest row, so later stages and the softmax work on k columns rather than V. A single
+        row is compacted whenever it lost tokens; a batch only when at most a quarter of the
+        columns survive in every row: gathering many rows costs about what it saves at half.
+        Windows are compact already.
+        """
+        if self.vocab is None or not self._removed:
+            return
+        self._removed = False
+        alive = self.x > NEG_INF
+        width = self.x.shape[1]
+        if len(self.rows) == 1:
+            keep = np.flatnonzero(alive[0])
+            if len(keep) == width:
+                return
+            self.x, self.ids = self.x[:, keep], self.ids[:, keep]
+            count = len(keep)
+            self._finite = np.array([count])
+        else:
+            counts = self._finite = np.count_nonzero(alive, axis=1)
+            count = max(int(counts.max()), 1)
+            if 4 * count > width:
+                return
+            rows, columns = np.nonzero(alive)
+            position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+            x = np.full((len(self.rows), count), NEG_INF)
+            x[rows, position] = self.x[rows, columns]
+            ids = np.full((len(self.rows), count), self.vocab, dtype=np.int32)
+            ids[rows, position] = self.ids[rows, columns]
+            self.x, self.ids = x, ids
+        if self._sorted is not None:  # removed tokens sort last: the survivors are a prefix
+            self._sorted = self._sorted[:, :count]
+        self.compacted = True
 
     def close_tail(self, where: np.ndarray) -> None:
         """Record that a verified truncation removed every tail token of these rows."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AllMaskedRowError
-from .state import LOWEST, NEG_INF, State
+from .state import LOWEST, NEG_INF, State, spread_sums
 
 
 @dataclass
@@ -75,17 +75,19 @@ def finalize(state: State, tracer: Tracer | None, keep: np.ndarray | None = None
     x, ids, rows = state.x, state.ids, state.rows
     if keep is not None:
         x, ids, rows = x[keep], ids[keep], rows[keep]
-    return softmax_segment(rows, x, ids, tracer.records if tracer is not None else None)
+    return softmax_segment(rows, x, ids, tracer.records if tracer is not None else None,
+                           vocab=state.vocab if state.compacted else None)
 
 
 def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
-                    trace: list[list[dict]] | None = None, top: np.ndarray | None = None
-                    ) -> Segment:
+                    trace: list[list[dict]] | None = None, top: np.ndarray | None = None,
+                    vocab: int | None = None) -> Segment:
     """q = softmax over each row's surviving tokens (x > -inf), flattened in token-id order.
 
     H = ln Z - sum(e * d) / Z with d = x - max and e = exp(d), the products taken over the
     surviving tokens only (e * d is NaN where x = -inf). `x` is used as scratch; `top` is its
-    row maxima (B, 1) when the caller has them.
+    row maxima (B, 1) when the caller has them. `vocab` says x holds compacted whole rows of
+    that vocabulary, whose sums are taken as over the whole rows (see spread_sums).
     """
     lowest = x.min()
     every = lowest > NEG_INF  # the masks below are only for rows with removed tokens
@@ -111,12 +113,15 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
         weights = np.exp(shifted)
     else:  # exp of a removed token's -inf takes numpy's slow underflow path; its weight is 0
         weights = np.exp(shifted, out=np.zeros_like(shifted), where=finite)
-    total = weights.sum(axis=1)
     if every:  # the common untruncated block: no masks needed
-        products = np.multiply(weights, shifted, out=shifted)
+        products = np.multiply(weights, shifted, out=shifted if vocab is None else None)
     else:
         products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
-    row_entropy = np.maximum(np.log(total) - products.sum(axis=1) / total, 0.0)
+    if vocab is None:
+        total, weighted = weights.sum(axis=1), products.sum(axis=1)
+    else:
+        total, weighted = spread_sums(np.stack((weights, products)), ids, vocab)
+    row_entropy = np.maximum(np.log(total) - weighted / total, 0.0)
     weights /= total[:, None]
     return Segment(
         rows=rows,

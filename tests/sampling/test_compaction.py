@@ -1,0 +1,114 @@
+"""Compacted whole rows: the same bits as rows kept at full width, alone or batched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.sampling import process, sample
+from service.sampling.state import NEG_INF, State, spread_sums
+from tests.sampling import reference as ref
+
+V = 3000  # below plan.SMALL_VOCAB: every row is worked whole
+
+# Each case truncates hard first (so rows are compacted, batched ones too), then runs a stage
+# whose result depends on sums over the row or on token order.
+CASES = [
+    {"temperature": 0.8, "top_k": 40, "top_p": 0.9},
+    {"preset": "hf", "top_k": 50, "typical_p": 0.7, "temperature": 1.2},
+    {"preset": "llama.cpp", "top_k": 60, "top_n_sigma": 1.0, "xtc_threshold": 0.05,
+     "xtc_probability": 1.0},
+    {"preset": "llama.cpp", "top_k": 30, "typical_p": 0.8, "min_p": 0.02},
+    {"min_p": 0.2, "temperature": 0.0},
+    {"top_p": 0.5, "logit_bias": {0: 30.0, 7: -5.0}, "repetition_penalty": 1.3,
+     "context": [0, 1, 2, 2, 9]},
+]
+
+
+def logits(batch: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    rows = np.stack([ref.gaussian_logits(V, rng, scale=2.0 + i) for i in range(batch)])
+    rows[1 % batch] = ref.masked_logits(V, rng)
+    return rows
+
+
+def fields(result) -> dict:
+    d = result.to_dict()
+    return {key: d[key] for key in ("tokens", "logprobs", "kept", "entropy", "probs")}
+
+
+@pytest.mark.parametrize("params", CASES)
+@pytest.mark.parametrize("batch", [1, 4])
+def test_compaction_changes_no_bit_of_any_result(params, batch, monkeypatch):
+    x = logits(batch)
+    seeds = list(range(batch))
+    compacted = fields(sample(x, n=40, seed=seeds, return_probs=True, **params))
+    monkeypatch.setattr(State, "compact", lambda self: None)
+    whole = fields(sample(x, n=40, seed=seeds, return_probs=True, **params))
+    assert compacted == whole
+
+
+@pytest.mark.parametrize("params", CASES)
+def test_a_compacted_row_gives_the_same_bits_alone_or_in_a_padded_batch(params):
+    x = logits(4, seed=1)
+    seeds = [11, 12, 13, 14]
+    batch = fields(sample(x, n=40, seed=seeds, return_probs=True, **params))
+    for b in range(4):
+        alone = fields(sample(x[b], n=40, seed=seeds[b], return_probs=True, **params))
+        for key, value in alone.items():
+            assert value[0] == batch[key][b], (key, b)
+
+
+def test_batches_are_compacted_with_padding_that_no_sum_reads():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 64))
+    x[x < 1.2] = NEG_INF  # rows keep different numbers of tokens, all under a quarter
+    x[0, :3] = NEG_INF
+    state = State.dense(np.arange(3), x.copy())
+    state._removed = True
+    state.compact()
+    kept = [np.flatnonzero(row > NEG_INF) for row in x]
+    assert state.compacted and state.x.shape == (3, max(map(len, kept)))
+    for row, ids in enumerate(kept):
+        np.testing.assert_array_equal(state.ids[row, :len(ids)], ids)
+        np.testing.assert_array_equal(state.x[row, :len(ids)], x[row, ids])
+        assert (state.ids[row, len(ids):] == 64).all()
+        assert (state.x[row, len(ids):] == NEG_INF).all()
+    weights = np.exp(state.x)
+    whole = np.exp(x)
+    # Bit for bit the pairwise sums of the full-width rows, padding and all.
+    assert spread_sums(weights, state.ids, 64).tolist() == whole.sum(axis=1).tolist()
+
+
+def test_a_row_that_keeps_most_tokens_is_compacted_alone_but_not_in_a_batch():
+    x = np.random.default_rng(3).normal(size=(2, 100))
+    x[:, :40] = NEG_INF
+    single = State.dense(np.arange(1), x[:1].copy())
+    single._removed = True
+    single.compact()
+    assert single.compacted and single.x.shape == (1, 60)
+    batch = State.dense(np.arange(2), x.copy())
+    batch._removed = True
+    batch.compact()
+    assert not batch.compacted and batch.x.shape == (2, 100)
+    np.testing.assert_array_equal(batch.finite_count(), [60, 60])
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_kth_largest_selects_what_a_full_sort_gives(batch):
+    rng = np.random.default_rng(4)
+    x = rng.integers(-20, 20, size=(batch, 500)).astype(np.float64)  # many ties
+    x[:, ::7] = NEG_INF
+    k = rng.integers(1, 400, size=batch)
+    active = np.ones(batch, dtype=bool)
+    found = State.dense(np.arange(batch), x.copy()).kth_largest(k, active)
+    expected = np.sort(x, axis=1)[:, ::-1][np.arange(batch), k - 1]
+    np.testing.assert_array_equal(found, expected)
+
+
+def test_top_k_through_the_selection_matches_the_reference():
+    x = logits(3, seed=5)
+    for b in range(3):
+        q, _ = ref.reference_process(x[b], top_k=25, temperature=0.7)
+        result = process(x[b], top_k=25, temperature=0.7)
+        np.testing.assert_allclose(result.dense()[0], q, rtol=1e-6, atol=1e-9)

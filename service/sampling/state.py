@@ -6,6 +6,8 @@ from functools import lru_cache
 import numpy as np
 
 NEG_INF = -np.inf
+# One value in this many bounds a small top-k before its selection (see kth_largest_of_row).
+SELECT_STRIDE = 8
 LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range becomes
 
 
@@ -35,6 +37,27 @@ def spread_sums(values: np.ndarray, ids: np.ndarray, vocab: int) -> np.ndarray:
     spread = np.zeros((*values.shape[:-1], vocab + 1))
     spread[..., np.arange(ids.shape[0])[:, None], ids] = values
     return spread[..., :vocab].sum(axis=-1)
+
+
+def kth_largest_of_row(row: np.ndarray, k: int) -> float:
+    """The k-th largest value of a 1-D row, 1 <= k <= len(row), exactly as a sort gives it.
+
+    A selection over the whole row costs ~10 ns a value; when k is small against the row, a
+    lower bound from every SELECT_STRIDE-th value first keeps only the values at or above it,
+    and the selection runs over those. The bound is used only when at least k values reach
+    it, which makes the k-th largest of the kept values that of the row; otherwise the whole
+    row is selected over.
+    """
+    if k * SELECT_STRIDE * 4 <= len(row):
+        sample = row[::SELECT_STRIDE]
+        # About rank * stride values reach the bound: twice k plus a margin, so that the
+        # sample's spread rarely leaves fewer than k.
+        rank = 2 * (k // SELECT_STRIDE) + 4
+        bound = np.partition(sample, len(sample) - rank)[len(sample) - rank]
+        kept = row[row >= bound]
+        if len(kept) >= k:
+            row = kept
+    return np.partition(row, len(row) - k)[len(row) - k]
 
 
 @dataclass
@@ -95,23 +118,24 @@ class State:
     def kth_largest(self, k: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Each active row's k-th largest current value (other rows: any value).
 
-        From the sorted cache when a stage already sorted; otherwise by a selection
-        (np.partition, linear time) at the positions the active rows need: the same values as
-        a sort, which a top-k alone never needs in full.
+        From the sorted cache when a stage already sorted; otherwise by a selection per row
+        (kth_largest_of_row, linear time): the same values as a sort, which a top-k alone
+        never needs in full.
         """
-        width = self.x.shape[1]
-        position = np.minimum(np.maximum(k - 1, 0), width - 1)
+        position = np.minimum(np.maximum(k - 1, 0), self.x.shape[1] - 1)
         if self._sorted is not None:
             return self._sorted[np.arange(len(k)), position]
-        ascending = width - 1 - position  # the k-th largest is the (width - k)-th smallest
-        if len(k) == 1:
-            return np.partition(self.x[0], ascending[0])[ascending]
-        selected = np.partition(self.x, np.unique(ascending[active]), axis=1)
-        return selected[np.arange(len(k)), ascending]
+        cut = np.zeros(len(k))
+        for row in np.flatnonzero(active).tolist():
+            cut[row] = kth_largest_of_row(self.x[row], int(position[row]) + 1)
+        return cut
 
     def finite_count(self) -> np.ndarray:
         if self._finite is None:
-            self._finite = np.count_nonzero(self.x > NEG_INF, axis=1)
+            alive = self.x > NEG_INF
+            # One row counts faster without an axis: count_nonzero(axis=...) goes through sum.
+            self._finite = (np.array([np.count_nonzero(alive)]) if len(self.rows) == 1
+                            else np.count_nonzero(alive, axis=1))
         return self._finite
 
     def row_max(self) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from service.sampling import process, sample
-from service.sampling.state import NEG_INF, State, spread_sums
+from service.sampling.state import NEG_INF, SELECT_STRIDE, State, kth_largest_of_row, spread_sums
 from tests.sampling import reference as ref
 
 V = 3000  # below plan.SMALL_VOCAB: every row is worked whole
@@ -112,3 +112,24 @@ def test_top_k_through_the_selection_matches_the_reference():
         q, _ = ref.reference_process(x[b], top_k=25, temperature=0.7)
         result = process(x[b], top_k=25, temperature=0.7)
         np.testing.assert_allclose(result.dense()[0], q, rtol=1e-6, atol=1e-9)
+
+
+def test_the_sampled_bound_selects_exactly_what_a_sort_gives():
+    rng = np.random.default_rng(6)
+    bounded = 0
+    for trial in range(200):
+        vocab = int(rng.integers(200, 5000))
+        k = int(rng.integers(1, vocab // (4 * SELECT_STRIDE) + 2))
+        row = rng.normal(size=vocab) * rng.uniform(0.5, 8)
+        if trial % 3 == 0:
+            row = np.round(row)  # heavy ties
+        if trial % 4 == 0:
+            row[rng.random(vocab) < 0.5] = NEG_INF
+        if trial % 5 == 0:  # the largest values side by side: the stride sees few of them
+            row = np.sort(row)
+        expected = np.sort(row)[::-1][k - 1]
+        if expected == NEG_INF:
+            continue
+        bounded += k * SELECT_STRIDE * 4 <= vocab
+        assert kth_largest_of_row(row, k) == expected, (trial, vocab, k)
+    assert bounded > 100  # the bounded path, not only the whole-row selection, was exercised

@@ -49,13 +49,15 @@ def run_stages(state: State, tracer: Tracer | None, *, params: SamplingParams, v
     is off); traced, every stage of the order is recorded, acting or not.
     """
     if tracer is None:
+        acting = [name for name in params.order
+                  if name not in ADJUSTMENT_STAGES and plan.may_act(name, params)]
         if plan.may_act("temperature", params):
             stages.greedy(state, params.temperature[state.rows] == 0)
-            state.compact()
-        for name in params.order:
-            if name not in ADJUSTMENT_STAGES and plan.may_act(name, params):
-                STAGE_CALLS[name](state, params, vocab, coins, sigma)
-                state.compact()  # once tokens are gone, later stages skip them (see State)
+            state.compact(last=not acting)
+        for position, name in enumerate(acting, 1):
+            STAGE_CALLS[name](state, params, vocab, coins, sigma)
+            # Once tokens are gone, the later stages skip them (see State.compact).
+            state.compact(last=position == len(acting))
         return
     for name in (n for n in params.order if n in ADJUSTMENT_STAGES):
         if adjustments is not None and name in adjustments.values_after:

@@ -172,27 +172,30 @@ class State:
             return values.sum(axis=1)
         return spread_sums(values, self.ids, self.vocab)
 
-    def compact(self) -> None:
+    def compact(self, last: bool = False) -> None:
         """Keep only the surviving tokens of whole rows, once a stage has removed some.
 
         Each row keeps its live tokens in id order, padded (-inf, id `vocab`) to the batch's
         widest row, so later stages and the softmax work on k columns rather than V. A single
         row is compacted whenever it lost tokens; a batch only when at most a quarter of the
         columns survive in every row: gathering many rows costs about what it saves at half.
+        After the `last` stage only the softmax is left, whose masked exp skips removed tokens
+        cheaply: a single row is compacted then only if at least an eighth of it survives, a
+        batch not at all.
         Windows are compact already.
         """
-        if self.vocab is None or not self._removed:
+        if self.vocab is None or not self._removed or (last and len(self.rows) > 1):
             return
         self._removed = False
         alive = self.x > NEG_INF
         width = self.x.shape[1]
         if len(self.rows) == 1:
-            keep = np.flatnonzero(alive[0])
-            if len(keep) == width:
-                return
-            self.x, self.ids = self.x[:, keep], self.ids[:, keep]
-            count = len(keep)
+            count = np.count_nonzero(alive)
             self._finite = np.array([count])
+            if count == width or (last and 8 * count < width):
+                return
+            keep = np.flatnonzero(alive[0])
+            self.x, self.ids = self.x[:, keep], self.ids[:, keep]
         else:
             counts = self._finite = np.count_nonzero(alive, axis=1)
             count = max(int(counts.max()), 1)

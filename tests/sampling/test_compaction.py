@@ -43,7 +43,7 @@ def test_compaction_changes_no_bit_of_any_result(params, batch, monkeypatch):
     x = logits(batch)
     seeds = list(range(batch))
     compacted = fields(sample(x, n=40, seed=seeds, return_probs=True, **params))
-    monkeypatch.setattr(State, "compact", lambda self: None)
+    monkeypatch.setattr(State, "compact", lambda self, last=False: None)
     whole = fields(sample(x, n=40, seed=seeds, return_probs=True, **params))
     assert compacted == whole
 

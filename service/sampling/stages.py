@@ -52,10 +52,11 @@ def temperature(state: State, t: np.ndarray) -> None:
             state._sorted = (state._sorted - shift[:, None]) / t[:, None]
             if clamp:
                 np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
-    state.tail_bound = (state.tail_bound - shift) / t
-    state.scale = state.scale / t
-    if state.total_ref is not None:
-        state.total_ref = state.total_ref - shift / t
+    if state.windowed:  # what is known of the tail moves with the window
+        state.tail_bound = (state.tail_bound - shift) / t
+        state.scale = state.scale / t
+        if state.total_ref is not None:
+            state.total_ref = state.total_ref - shift / t
 
 
 def greedy(state: State, is_greedy: np.ndarray) -> None:

@@ -86,7 +86,7 @@ class State:
     vocab: int | None = field(default=None, init=False)
     compacted: bool = field(default=False, init=False)
     certified: np.ndarray = field(init=False)
-    scale: np.ndarray = field(init=False)  # product of 1/T applied so far, per row
+    scale: np.ndarray = field(init=False)  # product of 1/T applied so far (windows only)
     _sorted: np.ndarray | None = field(default=None, init=False)
     _finite: np.ndarray | None = field(default=None, init=False)  # finite_count, until a removal
     _removed: bool = field(default=False, init=False)  # tokens removed since the last compact
@@ -181,7 +181,7 @@ class State:
         columns survive in every row: gathering many rows costs about what it saves at half.
         After the `last` stage only the softmax is left, whose masked exp skips removed tokens
         cheaply: a single row is compacted then only if at least an eighth of it survives, a
-        batch not at all.
+        batch not at all (measured with runner.bench.core_ab).
         Windows are compact already.
         """
         if self.vocab is None or not self._removed or (last and len(self.rows) > 1):

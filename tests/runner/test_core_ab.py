@@ -1,0 +1,43 @@
+"""runner.bench.core_ab: two checkouts' sampling cores timed in interleaved rounds."""
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from runner.bench import core_ab
+from runner.bench.baselines import CONFIGS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_refuses_a_directory_that_is_not_a_checkout(tmp_path):
+    result = CliRunner().invoke(core_ab.main, [str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is not a Logit Lab checkout" in result.output
+
+
+def test_times_every_configuration_on_both_cores():
+    # This checkout against itself: the same results, so the comparison runs to the end.
+    result = CliRunner().invoke(core_ab.main, [str(ROOT), "--vocab", "300", "--batch", "1",
+                                               "--batch", "2", "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("|") for line in result.output.splitlines()
+            if line.startswith("| 300 |")]
+    assert [(cells[2].strip(), cells[3].strip()) for cells in rows] == [
+        (str(batch), name) for batch in (1, 2) for name, _ in CONFIGS]
+    for cells in rows:
+        assert float(cells[4]) > 0 and float(cells[5]) > 0
+
+
+def test_stops_when_the_two_cores_disagree(tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "service" / "sampling", other / "service" / "sampling")
+    api = other / "service" / "sampling" / "api.py"
+    # A core that draws from the wrong end of each uniform returns different tokens.
+    api.write_text(api.read_text().replace("row_uniforms(batch.seeds, n)",
+                                           "1 - row_uniforms(batch.seeds, n)"))
+    result = CliRunner().invoke(core_ab.main, [str(other), "--vocab", "300", "--batch", "1",
+                                               "--rounds", "1"])
+    assert result.exit_code == 1
+    assert "disagree" in result.output

@@ -192,7 +192,9 @@ class State:
         if len(self.rows) == 1:
             count = np.count_nonzero(alive)
             self._finite = np.array([count])
-            if count == width or (last and 8 * count < width):
+            # An empty row (only float overflow in the penalties can empty one) stays whole
+            # for the softmax to report.
+            if count in (0, width) or (last and 8 * count < width):
                 return
             keep = np.flatnonzero(alive[0])
             self.x, self.ids = self.x[:, keep], self.ids[:, keep]

@@ -71,6 +71,24 @@ def test_all_masked_row_names_the_row():
         sample(x, seed=0, logit_bias={3: 100.0})
 
 
+@pytest.mark.parametrize("params", [
+    {"temperature": 0.5, "top_k": 1}, {"temperature": 0.5, "top_k": 3, "top_p": 0.9},
+    {"min_p": 0.5, "top_p": 0.5}, {"temperature": 0.0}, {"preset": "hf", "typical_p": 0.5},
+])
+def test_a_row_emptied_by_a_penalty_is_all_masked_on_every_path(params):
+    # A repetition penalty can push the only finite logit, -1e308, past the float64 range.
+    x = np.full((3, 60), -np.inf)
+    x[0, 0] = -1e308
+    x[1:] = np.arange(60.0)
+    context = [[0], [1], [2]]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for batch in (x[:1], x):  # alone, and beside rows that keep tokens
+            with pytest.raises(AllMaskedRowError) as info:
+                sample(batch, seed=0, repetition_penalty=2.0, context=context[:len(batch)],
+                       **params)
+            assert names(str(info.value), 0), str(info.value)
+
+
 @pytest.mark.parametrize("x", [np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=np.complex128)])
 def test_bad_shape_or_dtype(x):
     with pytest.raises(InvalidLogitsError) as info:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
+from hypothesis import given
 
 from service.sampling import process, sample
 from service.sampling.state import NEG_INF, SELECT_STRIDE, State, kth_largest_of_row, spread_sums
 from tests.sampling import reference as ref
+from tests.sampling.test_properties import SETTINGS, cases
 
 V = 3000  # below plan.SMALL_VOCAB: every row is worked whole
 
@@ -133,3 +137,19 @@ def test_the_sampled_bound_selects_exactly_what_a_sort_gives():
         bounded += k * SELECT_STRIDE * 4 <= vocab
         assert kth_largest_of_row(row, k) == expected, (trial, vocab, k)
     assert bounded > 100  # the bounded path, not only the whole-row selection, was exercised
+
+
+@SETTINGS
+@given(cases())
+def test_any_case_gives_the_same_bits_compacted_or_not(case):
+    # Every shape, dtype, preset, mask, tie and per-row setting of the property tests.
+    x, preset, params, n, seeds = case
+
+    def result():
+        return sample(x, n=n, seed=seeds, preset=preset, return_probs=True, logprobs=3,
+                      **params).to_dict()
+
+    compacted = result()
+    with mock.patch.object(State, "compact", lambda self, last=False: None):
+        whole = result()
+    assert compacted == whole

@@ -1,7 +1,7 @@
 """A/B of the sampling core: sample() of this checkout against another one's, in one process.
 
 Run: .venv/bin/python -m runner.bench.core_ab OTHER [--vocab 3965] [--batch 1 --batch 8]
-     [--rounds 11]
+     [--rounds 11] [--source zipf|model]
 where OTHER is another checkout of Logit Lab, e.g. `git worktree add /tmp/base REV`.
 
 The other checkout's `service/sampling` (pure numpy, relative imports only) is loaded beside
@@ -38,6 +38,20 @@ def load_other(checkout: Path):
     return module
 
 
+def model_logits(batch: int) -> np.ndarray:
+    """The built-in model's next-token logits at `batch` steps of a text it writes greedily:
+    peaked rows, as a language model gives them, unlike the flat Zipf rows."""
+    from service.lm.registry import DEFAULT_MODEL, load_model
+
+    model = load_model(DEFAULT_MODEL)
+    ids = model.encode("Once upon a time, in a small village by the sea, there lived")
+    rows = []
+    for _ in range(batch):
+        rows.append(model.logits([ids])[0])
+        ids = [*ids, int(np.argmax(rows[-1]))]
+    return np.stack(rows)
+
+
 def compare(other_sample, z: np.ndarray, params: dict, rounds: int) -> dict:
     """Median microseconds per call of both, and the quartiles of the per-round speed-up."""
     seeds = list(range(len(z)))
@@ -62,7 +76,9 @@ def compare(other_sample, z: np.ndarray, params: dict, rounds: int) -> dict:
 @click.option("--vocab", type=int, default=3965, show_default=True)
 @click.option("--batch", "batches", type=int, multiple=True, default=(1, 8), show_default=True)
 @click.option("--rounds", type=int, default=11, show_default=True)
-def main(other: Path, vocab: int, batches: tuple[int, ...], rounds: int) -> None:
+@click.option("--source", type=click.Choice(["zipf", "model"]), default="zipf", show_default=True,
+              help="Flat Zipf rows of --vocab tokens, or the built-in model's next-token logits.")
+def main(other: Path, vocab: int, batches: tuple[int, ...], rounds: int, source: str) -> None:
     """Time the suite's configurations on this checkout's core and on OTHER's."""
     if not (other / "service" / "sampling" / "__init__.py").is_file():
         raise click.UsageError(f"{other} is not a Logit Lab checkout (no service/sampling)")
@@ -71,7 +87,8 @@ def main(other: Path, vocab: int, batches: tuple[int, ...], rounds: int) -> None
     click.echo(f"| V | B | config | other µs | this µs | speed-up (quartiles of {rounds} rounds) |")
     click.echo("| --- | --- | --- | --- | --- | --- |")
     for batch in batches:
-        z = zipf_logits(batch, vocab)
+        z = zipf_logits(batch, vocab) if source == "zipf" else model_logits(batch)
+        vocab = z.shape[1]
         for name, params in CONFIGS:
             if "ctx" in name:
                 params = {**params, "context": [list(range(256))] * batch}

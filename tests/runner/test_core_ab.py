@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 from runner.bench import core_ab
@@ -41,3 +42,18 @@ def test_stops_when_the_two_cores_disagree(tmp_path):
                                                "--rounds", "1"])
     assert result.exit_code == 1
     assert "disagree" in result.output
+
+
+def test_the_built_in_model_supplies_peaked_rows():
+    rows = core_ab.model_logits(3)
+    assert rows.shape[0] == 3 and rows.shape[1] > 1000
+    # A language model's rows put more mass on their top 50 tokens than the Zipf rows (0.62).
+    probs = np.exp(rows - rows.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    assert (np.sort(probs, axis=1)[:, -50:].sum(axis=1) > 0.75).all()
+    assert len({row.tobytes() for row in rows}) == 3  # three different steps of the text
+    result = CliRunner().invoke(core_ab.main, [str(ROOT), "--source", "model", "--batch", "1",
+                                               "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    assert sum(line.startswith(f"| {rows.shape[1]} | 1 |")
+               for line in result.output.splitlines()) == len(CONFIGS)

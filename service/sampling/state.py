@@ -68,7 +68,9 @@ class State:
     In window mode `x` holds only candidate tokens; every other token of the row (the tail)
     has a current logit strictly below `tail_bound`. While `tail_open` is set, tail tokens may
     still be alive, and a stage whose result would depend on them marks the row uncertified,
-    so that the caller recomputes it over the whole vocabulary.
+    so that the caller recomputes it over the whole vocabulary. Whole rows (`dense`) start
+    with every token and drop removed ones as stages go (`compact`); their sums are taken as
+    over the full row (`row_sums`), so no result depends on which layout a row is in.
     """
 
     rows: np.ndarray

@@ -7,8 +7,10 @@ from unittest import mock
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from service.sampling import process, sample
+from service.sampling.errors import SamplingError
 from service.sampling.state import NEG_INF, SELECT_STRIDE, State, kth_largest_of_row, spread_sums
 from tests.sampling import reference as ref
 from tests.sampling.test_properties import SETTINGS, cases
@@ -153,3 +155,47 @@ def test_any_case_gives_the_same_bits_compacted_or_not(case):
     with mock.patch.object(State, "compact", lambda self, last=False: None):
         whole = result()
     assert compacted == whole
+
+
+@st.composite
+def extreme_cases(draw):
+    """Rows with float64's extremes, masks, and knobs at their edges."""
+    b, v = draw(st.integers(1, 5)), draw(st.integers(1, 300))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.normal(0, draw(st.sampled_from([1.0, 100.0, 1e300])), size=(b, v))
+    extremes = np.array([-1e308, 1e308, NEG_INF, 0.0, 1e-300, 3e307])
+    picked = rng.random((b, v)) < draw(st.sampled_from([0.0, 0.1, 0.5, 0.95]))
+    x[picked] = rng.choice(extremes, size=picked.sum())
+    preset = draw(st.sampled_from(["vllm", "hf", "llama.cpp"]))
+    params = {"preset": preset,
+              "temperature": draw(st.sampled_from([0.0, 1e-300, 1e-8, 0.7, 1e300])),
+              "top_k": draw(st.integers(0, v + 1)),
+              "top_p": draw(st.sampled_from([1e-9, 0.5, 0.999999, 1.0])),
+              "min_p": draw(st.sampled_from([0.0, 1e-12, 0.1, 1.0]))}
+    if preset != "vllm":
+        params["typical_p"] = draw(st.sampled_from([1e-6, 0.5, 1.0]))
+    if preset == "llama.cpp":
+        params |= {"top_n_sigma": draw(st.sampled_from([0.0, 1e-6, 100.0])),
+                   "xtc_threshold": 0.1, "xtc_probability": draw(st.sampled_from([0.0, 1.0]))}
+    if draw(st.booleans()):  # penalties large enough to overflow a logit of 1e308
+        params |= {"context": rng.integers(0, v, size=10).tolist(),
+                   "repetition_penalty": draw(st.sampled_from([0.01, 2.0, 100.0]))}
+    return x, params, list(range(b))
+
+
+@SETTINGS
+@given(extreme_cases())
+def test_extremes_give_the_same_results_or_errors_compacted_or_not(case):
+    x, params, seeds = case
+
+    def result():
+        try:
+            return sample(x, n=5, seed=seeds, return_probs=True, logprobs=2, **params).to_dict()
+        except SamplingError as error:  # a refusal is a result too; anything else fails
+            return f"{type(error).__name__}: {error}"
+
+    with np.errstate(all="ignore"):  # overflow at these extremes is expected, and handled
+        compacted = result()
+        with mock.patch.object(State, "compact", lambda self, last=False: None):
+            whole = result()
+    assert repr(compacted) == repr(whole)

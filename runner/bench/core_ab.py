@@ -88,12 +88,11 @@ def main(other: Path, vocab: int, batches: tuple[int, ...], rounds: int, source:
     click.echo("| --- | --- | --- | --- | --- | --- |")
     for batch in batches:
         z = zipf_logits(batch, vocab) if source == "zipf" else model_logits(batch)
-        vocab = z.shape[1]
         for name, params in CONFIGS:
             if "ctx" in name:
                 params = {**params, "context": [list(range(256))] * batch}
             found = compare(other_sample, z, params, rounds)
-            click.echo(f"| {vocab} | {batch} | {name} | {found['other']:.1f} | "
+            click.echo(f"| {z.shape[1]} | {batch} | {name} | {found['other']:.1f} | "
                        f"{found['this']:.1f} | {found['other'] / found['this']:.2f}x "
                        f"({found['low']:.2f}-{found['high']:.2f}) |")
 

@@ -114,7 +114,7 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
     else:  # exp of a removed token's -inf takes numpy's slow underflow path; its weight is 0
         weights = np.exp(shifted, out=np.zeros_like(shifted), where=finite)
     if every:  # the common untruncated block: no masks needed
-        products = np.multiply(weights, shifted, out=shifted if vocab is None else None)
+        products = np.multiply(weights, shifted, out=shifted)
     else:
         products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=finite)
     if vocab is None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from service.generation.choice import ChoiceState
-from service.lm.base import LanguageModel
+from service.lm.base import LanguageModel, continuations
 from service.sampling import sample
 
 
@@ -73,9 +73,10 @@ def run(model: LanguageModel, request: GenerationRequest, seed: int,
     stop_ids = set(request.stop_ids)
     if not request.ignore_eos and model.eos_id is not None:
         stop_ids.add(model.eos_id)
+    reader = continuations(model, request.prompt_ids)
     step = 0
     while live := [c for c in choices if c.finish_reason is None]:
-        logits = model.logits([[*request.prompt_ids, *c.tokens] for c in live])
+        logits = reader.logits([c.index for c in live], [c.tokens for c in live])
         result = sample(logits, **request.params, context=_contexts(request, live), n=1,
                         seed=[step_seed(seed, c.index, step) for c in live],
                         logprobs=request.logprobs or None)

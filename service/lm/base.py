@@ -23,6 +23,30 @@ class LanguageModel(Protocol):
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray: ...
 
 
+class Continuations(Protocol):
+    """Next-token logits of one prompt's continuations (choices), asked for step by step."""
+
+    def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
+        """Rows for each choice id after the prompt and that choice's `tokens` so far."""
+        ...
+
+
+class Recompute:
+    """Continuations read afresh at every step, for models that look at a few last tokens."""
+
+    def __init__(self, model: LanguageModel, prompt_ids: Sequence[int]):
+        self.model, self.prompt_ids = model, list(prompt_ids)
+
+    def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
+        return self.model.logits([[*self.prompt_ids, *t] for t in tokens])
+
+
+def continuations(model: LanguageModel, prompt_ids: Sequence[int]) -> Continuations:
+    """The model's own incremental reader (a key/value cache) if it has one, else Recompute."""
+    own = getattr(model, "continuations", None)
+    return own(prompt_ids) if own is not None else Recompute(model, prompt_ids)
+
+
 class NgramLM:
     """An `NgramModel` with a name, speaking the `LanguageModel` protocol."""
 

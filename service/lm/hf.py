@@ -1,9 +1,12 @@
 """A Hugging Face causal LM from a local directory (extra `[hf]`); torch is imported lazily."""
 
+import inspect
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from service.lm.kv import CachedContinuations
 from service.lm.registry import UnknownModelError
 
 
@@ -26,6 +29,9 @@ class HFModel:
         except (OSError, ValueError) as error:
             raise UnknownModelError(f"cannot load {path!r} as a causal LM: {error}") from None
         self.model.eval()
+        # transformers 5 renamed the key/value cache argument (and output) to `cache`.
+        self._cache_name = ("cache" if "cache" in inspect.signature(self.model.forward).parameters
+                            else "past_key_values")
         self.vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
         config = self.model.config
         positions = getattr(config, "max_position_embeddings", None) or getattr(
@@ -54,6 +60,18 @@ class HFModel:
 
     def token_bytes(self, ids: Sequence[int]) -> list[bytes]:
         return [text.encode("utf-8") for text in self.token_strings(ids)]
+
+    def forward(self, ids: Sequence[int], cache: Any = None) -> tuple[np.ndarray, Any]:
+        """Next-token logits (float64) after reading `ids` on top of `cache` (None: nothing
+        read yet), and the key/value cache grown by them."""
+        with self._torch.no_grad():
+            out = self.model(input_ids=self._torch.tensor([list(ids)]), use_cache=True,
+                             **{self._cache_name: cache})
+        return out.logits[0, -1].double().numpy(), getattr(out, self._cache_name)
+
+    def continuations(self, prompt_ids: Sequence[int]) -> CachedContinuations:
+        """Generation's reader: the prompt read once, then one new token per choice and step."""
+        return CachedContinuations(self.forward, [*self.prefix, *prompt_ids], self.empty)
 
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
         """One forward pass per context (exact: no padding), last position, float64."""

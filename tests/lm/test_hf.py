@@ -85,3 +85,29 @@ def test_served_over_generate_when_configured(model_dir, make_app):
     assert too_long.status_code == 422 and "128 positions" in too_long.get_json()["detail"]
     refused = make_app().test_client().post("/generate", json={"model": name, "prompt": "x"})
     assert refused.status_code == 422
+
+
+def test_cached_continuations_match_reading_each_context_afresh(model_dir):
+    lm = load_model(f"hf:{model_dir}")
+    prompt = lm.encode("A while loop")
+    texts = [lm.encode(" repeats while its condition is true."), lm.encode(" is used")]
+    reader = lm.continuations(prompt)
+    for step in range(max(map(len, texts)) + 1):
+        live = [i for i, text in enumerate(texts) if step <= len(text)]
+        seen = [texts[i][:step] for i in live]
+        rows = reader.logits(live, seen)
+        expected = lm.logits([[*prompt, *tokens] for tokens in seen])
+        np.testing.assert_allclose(rows, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_generation_with_the_cache_equals_generation_afresh(model_dir):
+    from runner.bench.hf_generation import Afresh
+
+    lm = load_model(f"hf:{model_dir}")
+    request = GenerationRequest(lm.encode("Functions return"), max_tokens=24, n=3,
+                                params={"temperature": 1.0}, ignore_eos=True)
+    cached = [c.tokens for c in generate(lm, request, 7)]
+    assert cached == [c.tokens for c in generate(Afresh(lm), request, 7)]
+    alone = generate(lm, GenerationRequest(request.prompt_ids, max_tokens=24, n=1,
+                                           params={"temperature": 1.0}, ignore_eos=True), 7)
+    assert alone[0].tokens == cached[0]

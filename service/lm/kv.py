@@ -1,0 +1,66 @@
+"""Key/value-cached continuations: each generation step reads only the tokens it adds."""
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# (ids, cache or None) -> (next-token logits after them, float64; the cache grown by them)
+Forward = Callable[[list[int], Any], tuple[np.ndarray, Any]]
+
+
+class CachedContinuations:
+    """One prompt's continuations over a transformer's key/value cache.
+
+    The prompt is read once. Each choice starts from its own copy of the prompt's cache, then
+    reads its tokens as they come: one token per step instead of the whole context, so a
+    generation costs O(length) token reads rather than O(length^2). A choice goes through the
+    same forward passes whether it runs alone or beside other choices, so its logits, and the
+    seeded tokens drawn from them, do not depend on n. They differ from reading the context
+    afresh (HFModel.logits) by float rounding only (~1e-6 relative). The caches of choices
+    that are no longer asked for (finished) are dropped at the next step.
+    """
+
+    def __init__(self, forward: Forward, prompt: Sequence[int], empty: Sequence[int]):
+        self._forward = forward
+        self._prompt = list(prompt)
+        # A model without BOS reads a stand-in token for an empty context, which later
+        # contexts do not start with: choices then start from no cache at all.
+        self._empty = list(empty)
+        self._prompt_row: np.ndarray | None = None
+        self._prompt_cache: Any = None
+        self._caches: dict[int, Any] = {}
+        self._read: dict[int, int] = {}
+        self._last: dict[int, np.ndarray] = {}
+
+    def _prompt_logits(self) -> np.ndarray:
+        if self._prompt_row is None:
+            row, cache = self._forward(self._prompt or self._empty, None)
+            self._prompt_row, self._prompt_cache = row, cache if self._prompt else None
+        return self._prompt_row
+
+    def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
+        """Rows for each choice id after the prompt and that choice's `tokens` so far."""
+        for gone in self._caches.keys() - set(choices):
+            del self._caches[gone], self._read[gone], self._last[gone]
+        rows = []
+        for choice, seen in zip(choices, tokens, strict=True):
+            if not seen:
+                rows.append(self._prompt_logits())
+                continue
+            if choice not in self._caches:
+                self._prompt_logits()
+                # The model grows a cache in place: each choice needs its own.
+                self._caches[choice] = copy.deepcopy(self._prompt_cache)
+                self._read[choice] = 0
+            read = self._read[choice]
+            if len(seen) < read:
+                raise ValueError(f"choice {choice} has {len(seen)} tokens, fewer than the "
+                                 f"{read} already read: continuations only grow")
+            if len(seen) > read:
+                self._last[choice], self._caches[choice] = self._forward(
+                    list(seen[read:]), self._caches[choice])
+                self._read[choice] = len(seen)
+            rows.append(self._last[choice])
+        return np.stack(rows)

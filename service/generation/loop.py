@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from service.generation.choice import ChoiceState
-from service.lm.base import LanguageModel, continuations
+from service.lm.base import LanguageModel, continuations, text_decoder
 from service.sampling import sample
 
 
@@ -64,7 +64,8 @@ def _contexts(request: GenerationRequest, live: list[ChoiceState]) -> list[list[
 
 def start(model: LanguageModel, request: GenerationRequest) -> list[ChoiceState]:
     """Fresh states for the request's n choices."""
-    return [ChoiceState(i, model.decode, list(request.stop_strings)) for i in range(request.n)]
+    return [ChoiceState(i, text_decoder(model), list(request.stop_strings))
+            for i in range(request.n)]
 
 
 def run(model: LanguageModel, request: GenerationRequest, seed: int,

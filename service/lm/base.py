@@ -1,11 +1,12 @@
 """What generation needs from a language model, and the adapter for the n-gram model."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from service.lm.ngram import NgramModel
+from service.lm.tokenizer import GrowingDecoder
 
 
 class LanguageModel(Protocol):
@@ -47,6 +48,12 @@ def continuations(model: LanguageModel, prompt_ids: Sequence[int]) -> Continuati
     return own(prompt_ids) if own is not None else Recompute(model, prompt_ids)
 
 
+def text_decoder(model: LanguageModel) -> Callable[[Sequence[int]], str]:
+    """`decode` for one growing token list: the model's incremental one if it has one."""
+    own = getattr(model, "text_decoder", None)
+    return own() if own is not None else model.decode
+
+
 class NgramLM:
     """An `NgramModel` with a name, speaking the `LanguageModel` protocol."""
 
@@ -61,6 +68,9 @@ class NgramLM:
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.model.tokenizer.decode(ids)
+
+    def text_decoder(self) -> GrowingDecoder:
+        return GrowingDecoder(self.model.tokenizer)
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         return self.model.tokenizer.token_strings(ids)

@@ -81,7 +81,9 @@ class NgramModel:
 
     def probs(self, context: Sequence[int]) -> np.ndarray:
         """The next-token distribution (V,) after `context` (padded on the left with EOS)."""
-        history = [self.eos_id] * (self.order - 1) + list(context)
+        # Only the last order - 1 tokens matter: a long context is not copied whole.
+        recent = context[max(0, len(context) - (self.order - 1)):] if self.order > 1 else []
+        history = [self.eos_id] * (self.order - 1) + list(recent)
         p = self._unigram
         for k in range(1, self.order):
             key = 0

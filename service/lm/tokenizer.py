@@ -1,5 +1,6 @@
 """Word-level tokenizer with byte fallback: GPT-2-style pieces, exact decoding."""
 
+import codecs
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -59,7 +60,7 @@ class Tokenizer:
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The exact bytes of the tokens; EOS has none."""
-        return b"".join(self._bytes[i] for i in ids)
+        return b"".join(map(self._bytes.__getitem__, ids))
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text of the tokens; a byte sequence cut mid-character reads as U+FFFD."""
@@ -76,3 +77,29 @@ class Tokenizer:
     def to_array(self) -> np.ndarray:
         """The vocabulary as a numpy unicode array (stored in .npz without pickling)."""
         return np.array(self.vocab, dtype=str)
+
+
+class GrowingDecoder:
+    """`Tokenizer.decode` for one token list that only grows (a generated text): each call
+    decodes only the tokens added since the previous one, so a generation of L tokens decodes
+    L tokens rather than about L²/2.
+
+    The UTF-8 decoder keeps a character cut after its first bytes for later; meanwhile the text
+    ends with one U+FFFD in its place, exactly as decoding the whole list gives.
+    """
+
+    def __init__(self, tokenizer: Tokenizer):
+        self._bytes = tokenizer._bytes
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._count = 0
+        self._text = ""
+
+    def __call__(self, ids: Sequence[int]) -> str:
+        """The text of `ids`, which must extend the list of the previous call."""
+        if len(ids) < self._count:
+            raise ValueError(f"{len(ids)} tokens, fewer than the {self._count} already decoded")
+        added = b"".join(map(self._bytes.__getitem__, ids[self._count:]))
+        self._text += self._utf8.decode(added)
+        self._count = len(ids)
+        cut = self._utf8.getstate()[0]
+        return self._text + "\ufffd" if cut else self._text

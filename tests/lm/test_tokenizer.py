@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.lm.tokenizer import EOS, Tokenizer, pieces
+from service.lm.tokenizer import EOS, GrowingDecoder, Tokenizer, pieces
 
 TOKENIZER = Tokenizer.train(["the cat sat on the mat", "the dog, the cat!"], min_count=1)
 
@@ -38,3 +38,26 @@ def test_layout_and_eos():
 def test_a_cut_multibyte_character_reads_as_replacement():
     ids = TOKENIZER.encode("é")
     assert TOKENIZER.decode(ids[:1]) == "\ufffd"
+
+
+# Byte tokens (1..256) alone make any byte string: cut characters, stray continuation bytes,
+# overlong forms and surrogates; learned pieces and EOS are mixed in.
+TOKEN_IDS = st.lists(st.one_of(st.integers(1, 256), st.integers(0, len(TOKENIZER) - 1)),
+                     max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TOKEN_IDS, st.lists(st.integers(0, 40), max_size=8))
+def test_growing_decoder_reads_every_prefix_as_decoding_it_whole(ids, cuts):
+    decoder = GrowingDecoder(TOKENIZER)
+    for end in [*sorted(cuts), len(ids)]:
+        prefix = ids[:min(end, len(ids))]
+        assert decoder(prefix) == TOKENIZER.decode(prefix)
+
+
+def test_growing_decoder_holds_a_cut_character_as_one_replacement():
+    ids = TOKENIZER.encode("€!")  # three byte tokens, then one for "!"
+    decoder = GrowingDecoder(TOKENIZER)
+    assert [decoder(ids[:end]) for end in range(1, 5)] == ["\ufffd", "\ufffd", "€", "€!"]
+    with pytest.raises(ValueError, match="fewer than the 4 already decoded"):
+        decoder(ids[:2])

@@ -26,7 +26,7 @@ class ChoiceState:
     """Tokens so far; `text` is final once `finish_reason` is set."""
 
     index: int
-    decode: Callable[[Sequence[int]], str]
+    decode: Callable[[Sequence[int]], str]  # of this choice's tokens, which only grow
     stops: Sequence[str]
     tokens: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)

@@ -79,6 +79,6 @@ class HFModel:
         with self._torch.no_grad():
             for context in contexts:
                 ids = [*self.prefix, *context] or self.empty
-                out = self.model(input_ids=self._torch.tensor([ids]))
+                out = self.model(input_ids=self._torch.tensor([ids]), use_cache=False)
                 rows.append(out.logits[0, -1].double().numpy())
         return np.stack(rows)

@@ -29,9 +29,12 @@ class HFModel:
         except (OSError, ValueError) as error:
             raise UnknownModelError(f"cannot load {path!r} as a causal LM: {error}") from None
         self.model.eval()
+        accepts = inspect.signature(self.model.forward).parameters
         # transformers 5 renamed the key/value cache argument (and output) to `cache`.
-        self._cache_name = ("cache" if "cache" in inspect.signature(self.model.forward).parameters
-                            else "past_key_values")
+        self._cache_name = "cache" if "cache" in accepts else "past_key_values"
+        # Only the last position's logits are read: skip the LM head (V x width per token)
+        # for the others where the model allows it.
+        self._last_only = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}
         self.vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
         config = self.model.config
         positions = getattr(config, "max_position_embeddings", None) or getattr(
@@ -66,7 +69,7 @@ class HFModel:
         read yet), and the key/value cache grown by them."""
         with self._torch.no_grad():
             out = self.model(input_ids=self._torch.tensor([list(ids)]), use_cache=True,
-                             **{self._cache_name: cache})
+                             **{self._cache_name: cache}, **self._last_only)
         return out.logits[0, -1].double().numpy(), getattr(out, self._cache_name)
 
     def continuations(self, prompt_ids: Sequence[int]) -> CachedContinuations:
@@ -79,6 +82,7 @@ class HFModel:
         with self._torch.no_grad():
             for context in contexts:
                 ids = [*self.prefix, *context] or self.empty
-                out = self.model(input_ids=self._torch.tensor([ids]), use_cache=False)
+                out = self.model(input_ids=self._torch.tensor([ids]), use_cache=False,
+                                 **self._last_only)
                 rows.append(out.logits[0, -1].double().numpy())
         return np.stack(rows)

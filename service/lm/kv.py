@@ -19,7 +19,8 @@ class CachedContinuations:
     same forward passes whether it runs alone or beside other choices, so its logits, and the
     seeded tokens drawn from them, do not depend on n. They differ from reading the context
     afresh (HFModel.logits) by float rounding only (~1e-6 relative). The caches of choices
-    that are no longer asked for (finished) are dropped at the next step.
+    that are no longer asked for (finished) are dropped at the next step, and the prompt's
+    once every choice asked for has its own.
     """
 
     def __init__(self, forward: Forward, prompt: Sequence[int], empty: Sequence[int]):
@@ -36,9 +37,20 @@ class CachedContinuations:
 
     def _prompt_logits(self) -> np.ndarray:
         if self._prompt_row is None:
-            row, cache = self._forward(self._prompt or self._empty, None)
-            self._prompt_row, self._prompt_cache = row, cache if self._prompt else None
+            if self._prompt:
+                self._prompt_row, self._prompt_cache = self._forward(self._prompt, None)
+            else:
+                self._prompt_row, _ = self._forward(self._empty, None)
         return self._prompt_row
+
+    def _start(self) -> Any:
+        """A choice's own copy of the prompt's cache (read again if it was released)."""
+        if not self._prompt:
+            return None
+        if self._prompt_cache is None:
+            self._prompt_row, self._prompt_cache = self._forward(self._prompt, None)
+        # The model grows a cache in place: each choice needs its own.
+        return copy.deepcopy(self._prompt_cache)
 
     def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
         """Rows for each choice id after the prompt and that choice's `tokens` so far."""
@@ -50,10 +62,7 @@ class CachedContinuations:
                 rows.append(self._prompt_logits())
                 continue
             if choice not in self._caches:
-                self._prompt_logits()
-                # The model grows a cache in place: each choice needs its own.
-                self._caches[choice] = copy.deepcopy(self._prompt_cache)
-                self._read[choice] = 0
+                self._caches[choice], self._read[choice] = self._start(), 0
             read = self._read[choice]
             if len(seen) < read:
                 raise ValueError(f"choice {choice} has {len(seen)} tokens, fewer than the "
@@ -63,4 +72,6 @@ class CachedContinuations:
                     list(seen[read:]), self._caches[choice])
                 self._read[choice] = len(seen)
             rows.append(self._last[choice])
+        if all(tokens):  # every choice has its own cache: the prompt's is not needed now
+            self._prompt_cache = None
         return np.stack(rows)

@@ -62,9 +62,10 @@ def test_finished_choices_are_dropped_and_asking_again_reads_nothing():
     again = reader.logits([1], [[2, 3]])
     np.testing.assert_array_equal(first, again)
     assert model.reads == [[5], [1], [2], [3]]
-    # Choice 0 finished: asked again, it starts over from the prompt's cache.
+    # Choice 0 finished, and once every choice had its own cache the prompt's was released:
+    # asked again, choice 0 starts over from the prompt, read again the same way.
     np.testing.assert_array_equal(reader.logits([0], [[1, 4]])[0], model.row([5, 1, 4]))
-    assert model.reads[-1] == [1, 4]
+    assert model.reads[-2:] == [[5], [1, 4]]
 
 
 def test_an_empty_prompt_reads_the_stand_in_only_for_its_own_row():

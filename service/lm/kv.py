@@ -34,11 +34,18 @@ class CachedContinuations:
         self._caches: dict[int, Any] = {}
         self._read: dict[int, int] = {}
         self._last: dict[int, np.ndarray] = {}
+        # Set when the model returned no cache (it does not support one): read afresh.
+        self._no_cache = False
+
+    def _grow(self, ids: list[int], cache: Any) -> tuple[np.ndarray, Any]:
+        row, grown = self._forward(ids, cache)
+        self._no_cache |= grown is None
+        return row, grown
 
     def _prompt_logits(self) -> np.ndarray:
         if self._prompt_row is None:
             if self._prompt:
-                self._prompt_row, self._prompt_cache = self._forward(self._prompt, None)
+                self._prompt_row, self._prompt_cache = self._grow(self._prompt, None)
             else:
                 self._prompt_row, _ = self._forward(self._empty, None)
         return self._prompt_row
@@ -48,12 +55,14 @@ class CachedContinuations:
         if not self._prompt:
             return None
         if self._prompt_cache is None:
-            self._prompt_row, self._prompt_cache = self._forward(self._prompt, None)
+            self._prompt_row, self._prompt_cache = self._grow(self._prompt, None)
         # The model grows a cache in place: each choice needs its own.
         return copy.deepcopy(self._prompt_cache)
 
     def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
         """Rows for each choice id after the prompt and that choice's `tokens` so far."""
+        if self._no_cache:
+            return self._afresh(tokens)
         for gone in self._caches.keys() - set(choices):
             del self._caches[gone], self._read[gone], self._last[gone]
         rows = []
@@ -68,10 +77,16 @@ class CachedContinuations:
                 raise ValueError(f"choice {choice} has {len(seen)} tokens, fewer than the "
                                  f"{read} already read: continuations only grow")
             if len(seen) > read:
-                self._last[choice], self._caches[choice] = self._forward(
+                self._last[choice], self._caches[choice] = self._grow(
                     list(seen[read:]), self._caches[choice])
                 self._read[choice] = len(seen)
             rows.append(self._last[choice])
+        if self._no_cache:  # rows read on top of a missing cache lack their context
+            return self._afresh(tokens)
         if all(tokens):  # every choice has its own cache: the prompt's is not needed now
             self._prompt_cache = None
         return np.stack(rows)
+
+    def _afresh(self, tokens: Sequence[Sequence[int]]) -> np.ndarray:
+        return np.stack([self._forward([*self._prompt, *seen] or self._empty, None)[0]
+                         for seen in tokens])

@@ -77,6 +77,20 @@ def test_an_empty_prompt_reads_the_stand_in_only_for_its_own_row():
     assert model.reads == [[0], [4]]
 
 
+def test_a_model_that_returns_no_cache_is_read_afresh():
+    model = FakeModel()
+
+    def forward(ids, cache=None):
+        return model.forward(ids, cache)[0], None
+
+    for prompt in ([5, 6], []):
+        reader = CachedContinuations(forward, prompt, empty=[0])
+        for step in range(4):
+            tokens = [[1] * step, [2] * step]
+            expected = [FakeModel.row([*prompt, *t] or [0]) for t in tokens]
+            np.testing.assert_array_equal(reader.logits([0, 1], tokens), expected)
+
+
 def test_a_continuation_cannot_shrink():
     reader = CachedContinuations(FakeModel().forward, [5], empty=[0])
     reader.logits([0], [[1, 2]])

@@ -19,15 +19,22 @@ class HFModel:
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
         except ImportError as error:
             raise UnknownModelError(
                 f"model {name!r} needs the [hf] extra (torch, transformers): {error}") from None
         self.name, self._torch = name, torch
+        # A progress bar on stderr would break the server's one-JSON-object-per-line log.
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
         except (OSError, ValueError) as error:
             raise UnknownModelError(f"cannot load {path!r} as a causal LM: {error}") from None
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         self.model.eval()
         accepts = inspect.signature(self.model.forward).parameters
         # transformers 5 renamed the key/value cache argument (and output) to `cache`.

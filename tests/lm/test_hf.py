@@ -111,3 +111,13 @@ def test_generation_with_the_cache_equals_generation_afresh(model_dir):
     alone = generate(lm, GenerationRequest(request.prompt_ids, max_tokens=24, n=1,
                                            params={"temperature": 1.0}, ignore_eos=True), 7)
     assert alone[0].tokens == cached[0]
+
+
+def test_loading_prints_no_progress_bar(model_dir, capfd):
+    from transformers.utils import logging as hf_logging
+
+    from service.lm.hf import HFModel
+
+    HFModel("hf:tiny", str(model_dir))
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()  # the caller's setting is left as it was

@@ -24,7 +24,7 @@ class HFModel:
             raise UnknownModelError(
                 f"model {name!r} needs the [hf] extra (torch, transformers): {error}") from None
         self.name, self._torch = name, torch
-        # A progress bar on stderr would break the server's one-JSON-object-per-line log.
+        # Progress bars are for terminals: in a server log they are noise among the JSON lines.
         bars = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()
         try:

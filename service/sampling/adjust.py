@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InvalidParameterError
 from .params import SamplingParams
 
 
@@ -80,10 +81,22 @@ def _bias_keys(params: SamplingParams, vocab: int) -> tuple[np.ndarray, np.ndarr
     return unique, summed
 
 
-def penalize(values, counts, rows, params: SamplingParams) -> np.ndarray:
-    """Repetition (x/r if x > 0 else x*r), then x -= count * frequency + presence."""
+def penalize(values, counts, rows, cols, params: SamplingParams) -> np.ndarray:
+    """Repetition (x/r if x > 0 else x*r), then x -= count * frequency + presence.
+
+    A logit that x / r pushes past the float64 range would be +inf, whose softmax is NaN: that
+    is refused, naming the row and token (`cols`). One that x * r pushes below it becomes -inf,
+    a removed token, which is its probability in the limit anyway.
+    """
     r = params.repetition_penalty[rows]
-    values = np.where(values > 0, values / r, values * r)
+    with np.errstate(over="ignore"):  # overflow is checked just below
+        values = np.where(values > 0, values / r, values * r)
+    if np.isposinf(values).any():
+        at = int(np.argmax(np.isposinf(values)))
+        raise InvalidParameterError(
+            f"repetition_penalty {r[at]:g} makes the logit of token {int(cols[at])} in row "
+            f"{int(rows[at])} overflow: x / r exceeds the float64 range",
+            field="repetition_penalty")
     return values - counts * params.frequency_penalty[rows] - params.presence_penalty[rows]
 
 
@@ -119,6 +132,6 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
         elif stage == "penalties" and use_penalties:
             values = values.copy()
             at = np.searchsorted(keys, ctx_keys)
-            values[at] = penalize(values[at], counts, rows[at], params)
+            values[at] = penalize(values[at], counts, rows[at], cols[at], params)
             values_after[stage] = values
     return Adjustments(rows, cols, values_after)

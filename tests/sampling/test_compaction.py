@@ -199,3 +199,29 @@ def test_extremes_give_the_same_results_or_errors_compacted_or_not(case):
         with mock.patch.object(State, "compact", lambda self, last=False: None):
             whole = result()
     assert repr(compacted) == repr(whole)
+
+
+@SETTINGS
+@given(extreme_cases())
+def test_extremes_give_each_row_the_same_results_alone_or_batched(case):
+    # One row takes scalar shortcuts (temperature on Python floats, compaction after the last
+    # stage) that a batch does not: they must not change a single bit or error.
+    x, params, seeds = case
+
+    def result(logits, seed):
+        try:
+            return sample(logits, n=5, seed=seed, return_probs=True, logprobs=2,
+                          **params).to_dict()
+        except SamplingError as error:
+            return type(error).__name__
+
+    with np.errstate(all="ignore"):
+        batch = result(x, seeds)
+        alone = [result(x[b], seeds[b]) for b in range(len(x))]
+    if isinstance(batch, str):
+        assert batch in alone  # the batch refused because one of its rows does
+        return
+    for b, row in enumerate(alone):
+        assert not isinstance(row, str), f"row {b} alone: {row}"
+        assert repr({key: value[b] for key, value in batch.items()}) == repr(
+            {key: value[0] for key, value in row.items()}), f"row {b}"

@@ -89,6 +89,23 @@ def test_a_row_emptied_by_a_penalty_is_all_masked_on_every_path(params):
             assert names(str(info.value), 0), str(info.value)
 
 
+@pytest.mark.parametrize("params", [{}, {"temperature": 1e-8, "top_p": 0.5}, {"temperature": 0.0},
+                                    {"preset": "llama.cpp", "top_n_sigma": 1.0}])
+@pytest.mark.parametrize("vocab", [60, 5000])  # whole rows, and candidate windows
+def test_a_penalty_that_overflows_a_logit_is_refused_never_nan(params, vocab):
+    # 3e307 / 0.01 is past the float64 range: +inf, whose softmax would be NaN.
+    x = np.tile(np.linspace(-3.0, 3.0, vocab), (3, 1))
+    x[1, [5, 9]] = 3e307
+    for batch, row, context in ((x[1:2], 0, [[9, 5]]), (x, 1, [[0], [9, 5], [1]])):
+        with pytest.raises(InvalidParameterError) as info:
+            sample(batch, seed=0, repetition_penalty=0.01, context=context, **params)
+        assert info.value.field == "repetition_penalty"
+        assert f"token 5 in row {row} overflow" in str(info.value)
+    with np.errstate(over="ignore"):  # top_n_sigma's spread of 6e307 overflows, and is handled
+        kept = sample(x, seed=0, repetition_penalty=0.5, context=[[0], [9, 5], [1]], **params)
+    assert np.isfinite(kept.logprobs).all() and np.isfinite(kept.entropy).all()
+
+
 @pytest.mark.parametrize("x", [np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=np.complex128)])
 def test_bad_shape_or_dtype(x):
     with pytest.raises(InvalidLogitsError) as info:

@@ -87,6 +87,8 @@ def test_unsupported_media_type_is_415(client, content_type):
         ({"logits": [[0.0], [1.0]], "seed": [1]}, "seed", "batch"),
         ({"logits": [[0.0], [1.0]], "logit_bias": [{}]}, "logit_bias", "batch"),
         ({"logits": [[0.0], [1.0]], "context": [[0], [0], [0]]}, "context", ""),
+        ({"logits": [[1.0, 2.0], [3e307, 1.0]], "context": [[0], [1, 0]],
+          "repetition_penalty": 0.01}, "repetition_penalty", "token 0 in row 1 overflow"),
     ],
 )
 def test_unprocessable_values_are_422(client, body, field, text):

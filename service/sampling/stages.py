@@ -6,6 +6,8 @@ cannot prove its result independent of tokens outside a candidate window calls
 `state.require(...)` so the row is recomputed over the whole vocabulary.
 """
 
+import math
+
 import numpy as np
 
 from .state import LOWEST, NEG_INF, State
@@ -21,6 +23,29 @@ def _softmax(state: State) -> np.ndarray:
     return weights / state.row_sums(weights)[:, None]
 
 
+def _row_scaling(state: State, t: np.ndarray):
+    """(divisor T, shift, whether any row shifts) for temperature(); None if nothing changes.
+
+    One row (the usual request) is decided on Python floats: the same tests and the same
+    float64 values as the arrays of a batch, without a dozen numpy calls on 1-element arrays.
+    """
+    if len(t) == 1:
+        divisor = float(t[0]) if t[0] > 0 else 1.0
+        top = float(state.row_max()[0])
+        shifted = math.isfinite(top) and abs(top) / divisor >= 1e300  # floats: inf, no error
+        if not shifted and divisor == 1:
+            return None
+        return divisor, (top if shifted else 0.0), shifted
+    t = np.where(t > 0, t, 1.0)
+    top = state.row_max()
+    with np.errstate(over="ignore"):  # an overflow to inf is exactly the case to catch
+        shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
+    shifted = bool(shift.any())
+    if not shifted and (t == 1).all():
+        return None  # x / 1 is x: nothing to do
+    return t, shift, shifted
+
+
 def temperature(state: State, t: np.ndarray) -> None:
     """x = x / T for T > 0; rows with T = 0 were made greedy before any stage ran.
 
@@ -30,26 +55,28 @@ def temperature(state: State, t: np.ndarray) -> None:
     A finite logit whose x / T falls below the float64 range (it then has probability 0)
     becomes the most negative float64 rather than -inf: it is still a kept token.
     """
-    t = np.where(t > 0, t, 1.0)
-    top = state.row_max()
-    with np.errstate(over="ignore"):  # an overflow to inf is exactly the case to catch
-        shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
-    shifted = shift.any()
-    if not shifted and (t == 1).all():
-        return  # x / 1 is x: nothing to do
+    scaling = _row_scaling(state, t)
+    if scaling is None:
+        return
+    t, shift, shifted = scaling
+    # Per-row arrays divide each row; a single row's floats broadcast the same way.
+    if isinstance(t, np.ndarray):
+        t_col, shift_col, t_min = t[:, None], shift[:, None], float(t.min())
+    else:
+        t_col, shift_col, t_min = t, shift, t
     # Unshifted, x / T leaves the range only below: not if even min(x) / min(T) stays inside.
     lowest = float(state.x.min())
-    clamp = shifted or not (lowest > NEG_INF and lowest / float(t.min()) >= LOWEST)
+    clamp = shifted or not (lowest > NEG_INF and lowest / t_min >= LOWEST)
     alive = state.x > NEG_INF if clamp else None
     with np.errstate(over="ignore"):
         if shifted:
-            state.x -= shift[:, None]
-        state.x /= t[:, None]
+            state.x -= shift_col
+        state.x /= t_col
         if clamp:
             np.maximum(state.x, LOWEST, out=state.x, where=alive)
         if state._sorted is not None:
             sorted_alive = state._sorted > NEG_INF if clamp else None
-            state._sorted = (state._sorted - shift[:, None]) / t[:, None]
+            state._sorted = (state._sorted - shift_col) / t_col
             if clamp:
                 np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
     if state.windowed:  # what is known of the tail moves with the window

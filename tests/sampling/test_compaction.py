@@ -225,3 +225,19 @@ def test_extremes_give_each_row_the_same_results_alone_or_batched(case):
         assert not isinstance(row, str), f"row {b} alone: {row}"
         assert repr({key: value[b] for key, value in batch.items()}) == repr(
             {key: value[0] for key, value in row.items()}), f"row {b}"
+
+
+@SETTINGS
+@given(extreme_cases())
+def test_extremes_give_a_proper_distribution_or_a_refusal_never_nan(case):
+    x, params, seeds = case
+    with np.errstate(all="ignore"):
+        try:
+            result = sample(x, n=5, seed=seeds, return_probs=True, logprobs=2, **params)
+        except SamplingError:
+            return
+    probs = np.asarray(result.probs, dtype=np.float64)
+    assert np.isfinite(result.logprobs).all() and (result.logprobs <= 0).all()
+    assert np.isfinite(result.entropy).all() and (result.entropy >= 0).all()
+    assert np.isfinite(probs).all() and (probs >= 0).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)

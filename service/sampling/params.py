@@ -54,7 +54,8 @@ class SamplingParams:
     rows: dict[str, np.ndarray]
     logit_bias: list[tuple[np.ndarray, np.ndarray]] | None
     context: list[np.ndarray] | None
-    # The RANGES parameters the caller set; every other one holds its default (off).
+    # The RANGES parameters the caller set to something else than off in some row; every
+    # other one holds its default (off) in every row.
     given: frozenset[str] = frozenset(RANGES)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -234,21 +235,27 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
         raise InvalidParameterError("preset must be a string", field="preset")
     order = resolve_order(preset, params.get("order"))
     rows = dict(default_rows(batch))  # defaults are valid and off: no checks needed
-    given = frozenset(name for name in RANGES.keys() & params.keys()
-                      if params[name] is not None)
-    checked = RANGES.items() if given else ()  # nothing to check when every one is a default
+    passed = frozenset(name for name in RANGES.keys() & params.keys()
+                       if params[name] is not None)
+    checked = RANGES.items() if passed else ()  # nothing to check when every one is a default
+    acting = set()
     for name, (_, low, high, low_incl, high_incl, stage, off) in checked:
-        if name not in given:
+        if name not in passed:
             continue
-        array = per_row(name, params[name], batch,
+        value = params[name]
+        array = per_row(name, value, batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
-        if off is not None and stage not in order and np.any(array != off):
+        if off is not None and (value == off if _is_number(value) else np.all(array == off)):
+            continue  # off in every row, as if left out (temperature 1, top_p 1, ...)
+        if off is not None and stage not in order:
             raise InvalidParameterError(
                 f"{name} is set but stage {stage!r} is not in the order "
                 f"({', '.join(order)}); pick another preset or pass an explicit order",
                 field=name,
             )
         rows[name] = array
+        acting.add(name)
+    given = frozenset(acting)
     last_n = params.get("penalty_last_n", DEFAULT_PENALTY_LAST_N[preset])
     if last_n is not None:
         last_n = per_row("penalty_last_n", last_n, batch, integer=True)

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.sampling import sample
+from service.sampling.params import RANGES
 from tests.sampling import reference as ref
 
 SETTINGS = settings(
@@ -107,3 +108,26 @@ def test_matches_reference_everywhere(case):
         )
         np.testing.assert_allclose(probs[b], out["q"], atol=1e-6, rtol=1e-5, err_msg=f"row {b}")
         assert (probs[b][out["q"] == 0] == 0).all(), f"row {b}: a removed token has mass"
+
+
+OFF = {name: spec[-1] for name, spec in RANGES.items() if spec[-1] is not None}
+
+
+@SETTINGS
+@given(cases(), st.data())
+def test_parameters_set_to_their_off_values_change_nothing(case, data):
+    # An OpenAI client sends temperature 1 and top_p 1 explicitly: the same bits as leaving
+    # them out, traced or not.
+    x, preset, params, n, seeds = case
+    dropped = data.draw(st.sets(st.sampled_from(sorted(OFF)), min_size=1), label="dropped")
+    omitted = {name: value for name, value in params.items() if name not in dropped}
+    per_row = data.draw(st.booleans(), label="per row")
+    explicit = omitted | {name: [OFF[name]] * len(x) if per_row else OFF[name]
+                          for name in dropped}
+    trace = data.draw(st.booleans(), label="trace")
+
+    def result(given_params):
+        return sample(x, n=n, seed=seeds, preset=preset, return_probs=True, logprobs=3,
+                      trace=trace, **given_params).to_dict()
+
+    assert repr(result(explicit)) == repr(result(omitted))

@@ -23,7 +23,7 @@ def _softmax(state: State) -> np.ndarray:
     return weights / state.row_sums(weights)[:, None]
 
 
-def _row_scaling(state: State, t: np.ndarray):
+def _row_scaling(state: State, t: np.ndarray) -> tuple | None:
     """(divisor T, shift, whether any row shifts) for temperature(); None if nothing changes.
 
     One row (the usual request) is decided on Python floats: the same tests and the same

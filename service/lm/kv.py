@@ -42,10 +42,13 @@ class CachedContinuations:
         self._no_cache |= grown is None
         return row, grown
 
+    def _read_prompt(self) -> None:
+        self._prompt_row, self._prompt_cache = self._grow(self._prompt, None)
+
     def _prompt_logits(self) -> np.ndarray:
         if self._prompt_row is None:
             if self._prompt:
-                self._prompt_row, self._prompt_cache = self._grow(self._prompt, None)
+                self._read_prompt()
             else:
                 self._prompt_row, _ = self._forward(self._empty, None)
         return self._prompt_row
@@ -55,7 +58,7 @@ class CachedContinuations:
         if not self._prompt:
             return None
         if self._prompt_cache is None:
-            self._prompt_row, self._prompt_cache = self._grow(self._prompt, None)
+            self._read_prompt()
         # The model grows a cache in place: each choice needs its own.
         return copy.deepcopy(self._prompt_cache)
 

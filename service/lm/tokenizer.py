@@ -89,7 +89,7 @@ class GrowingDecoder:
     """
 
     def __init__(self, tokenizer: Tokenizer):
-        self._bytes = tokenizer._bytes
+        self._tokenizer = tokenizer
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._count = 0
         self._text = ""
@@ -98,8 +98,7 @@ class GrowingDecoder:
         """The text of `ids`, which must extend the list of the previous call."""
         if len(ids) < self._count:
             raise ValueError(f"{len(ids)} tokens, fewer than the {self._count} already decoded")
-        added = b"".join(map(self._bytes.__getitem__, ids[self._count:]))
-        self._text += self._utf8.decode(added)
+        self._text += self._utf8.decode(self._tokenizer.decode_bytes(ids[self._count:]))
         self._count = len(ids)
         cut = self._utf8.getstate()[0]
         return self._text + "\ufffd" if cut else self._text

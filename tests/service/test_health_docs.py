@@ -112,5 +112,7 @@ def test_in_process_benchmark_times_each_endpoint_and_refuses_errors():
     timings = in_process_us(body, ("/echo", "/sample"), rounds=2, calls=5)
     assert list(timings) == ["/echo", "/sample"]
     assert all(0 < value < 1e6 for value in timings.values())
+    flushed = in_process_us(body, ("/sample",), rounds=1, calls=3, flush=True)
+    assert list(flushed) == ["/sample"] and 0 < flushed["/sample"] < 1e6
     with pytest.raises(RuntimeError, match="422"):
         in_process_us(b'{"logits": [null, null]}', ("/sample",), rounds=1, calls=1)

@@ -37,7 +37,8 @@ class Adjustments:
 
 def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each run of equal sorted keys starts (a boolean per key), and its length."""
-    new = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    new = np.ones(len(ordered), dtype=bool)  # no keys at all: no runs
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     return new, np.diff(np.append(starts, len(ordered)))
 
@@ -118,6 +119,10 @@ def compute_adjustments(z: np.ndarray, params: SamplingParams) -> Adjustments | 
     bias_keys, biases = _bias_keys(params, vocab) if use_bias else (np.empty(0, np.int64), None)
     ctx_keys, counts = (_context_counts(params, vocab) if use_penalties
                         else (np.empty(0, np.int64), None))
+    if use_penalties and not ctx_keys.size:  # penalty_last_n = 0 counts nothing: no edits
+        use_penalties = False
+        if not use_bias:
+            return None
     # Each set of keys is already sorted and unique; only both together need merging.
     keys = (sorted_unique(np.concatenate((bias_keys, ctx_keys)))[0] if use_bias and use_penalties
             else bias_keys if use_bias else ctx_keys)

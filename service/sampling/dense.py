@@ -60,16 +60,45 @@ def _write_adjustments(x, chunk, adjustments, scale) -> None:
 
 
 def _shifted_scaled(source, chunk, inverse_t, adjustments, x) -> np.ndarray:
-    """x = source / T (adjusted) shifted by its row maximum, in one scaling pass; returns
-    the maximum (non-finite if the input holds NaN / +inf or x / T overflowed)."""
+    """x = source / T (adjusted) minus its row maximum, in one scaling pass; returns the
+    maxima. A row whose maximum is not finite (NaN / +inf in the input, or x / T overflowed)
+    is left unshifted for the caller.
+
+    Every row is shifted, each on its own: the shift makes the largest term of the sums
+    exactly 1 (a constant row sums exactly), and a row's floats never depend on its
+    neighbours.
+    """
     np.multiply(source, inverse_t[:, None], out=x)
     _write_adjustments(x, chunk, adjustments, inverse_t)
     top = x.max(axis=1)
-    # exp cannot overflow below 60 (even in float32), and with the maximum above -20 what
-    # underflows is more than 60 nats below it: the shift would change nothing, so skip it.
-    if np.all(np.isfinite(top)) and not np.all((top > -20) & (top < 60)):
+    finite = np.isfinite(top)
+    if finite.all():
         x -= top[:, None]
+    else:
+        np.subtract(x, top[:, None], out=x, where=finite[:, None])
     return top
+
+
+def _row_sums(weights: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sum(e), sum(e * x)) of each row in float64, one row at a time: einsum over a 2-D
+    block sums a row differently with the number of rows beside it, a 1-D einsum does not."""
+    total, weighted = np.empty(len(weights)), np.empty(len(weights))
+    for j in range(len(weights)):
+        total[j] = np.einsum("j->", weights[j])
+        weighted[j] = np.einsum("j,j->", weights[j], x[j])
+    return total, weighted
+
+
+def _shift_then_scale(source, chunk, temperature, adjustments) -> np.ndarray:
+    """(x - max) / T for rows whose x / T or 1 / T overflows: the difference first, then a
+    float64 division, so that the top token is 0 (never 0 * inf) and far-away tokens become
+    -inf (q = 0)."""
+    x = source.copy()
+    _write_adjustments(x, chunk, adjustments, 1.0)
+    with np.errstate(over="ignore"):
+        x -= x.max(axis=1, keepdims=True)
+        np.divide(x, temperature[:, None], out=x, casting="unsafe")
+    return x
 
 
 def untruncated_writer(z, rows, counts, temperature, adjustments):
@@ -77,8 +106,9 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
 
     The row's probabilities are written straight into the batch's output arrays, so the only
     temporaries are one chunk of logits. Entropy is ln Z - sum(e * x) / Z with e = exp(x)
-    and x shifted by the row maximum; the sums use einsum, whose SIMD loops keep several partial
-    sums (~2e-8 relative on 128k float32 terms) and, unlike BLAS, never start threads.
+    and x shifted by the row maximum; the sums use einsum in the logits' precision, whose SIMD
+    loops keep several partial sums and, unlike BLAS, never start threads (docs/sampling.md,
+    "Precision", gives the error measured at 128k float32 terms).
     """
     vocab = z.shape[1]
     every_id = token_range(vocab)
@@ -90,36 +120,33 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
                           dtype=z.dtype)
         for chunk in row_chunks(rows, vocab, UNTRUNCATED_CHUNK):
             span = slice(done, done + len(chunk))
-            inverse_t = (1.0 / temperature[span]).astype(z.dtype)
+            with np.errstate(over="ignore"):  # a tiny T: 1 / T is inf in the logits' dtype
+                inverse_t = (1.0 / temperature[span]).astype(z.dtype)
+            scalable = np.isfinite(inverse_t)
             consecutive = chunk[-1] - chunk[0] == len(chunk) - 1
             source = z[chunk[0]:chunk[-1] + 1] if consecutive else z[chunk]
             x = buffer[:len(chunk)]
             with np.errstate(over="ignore"):
-                top = _shifted_scaled(source, chunk, inverse_t, adjustments, x)
-            if not np.all(np.isfinite(top)):
+                top = _shifted_scaled(source, chunk, np.where(scalable, inverse_t, 1),
+                                      adjustments, x)
+            redo = ~(np.isfinite(top) & scalable)
+            if redo.any():
                 check_block(z, source.max(axis=1))  # NaN or +inf in the input: the 422
-                # Only a huge |logit| / T can get here: shift first, then scale.
-                x[:] = source
-                _write_adjustments(x, chunk, adjustments, 1.0)
-                with np.errstate(over="ignore"):  # far-away tokens become -inf: q = 0
-                    x -= x.max(axis=1, keepdims=True)
-                    x *= inverse_t[:, None]
+                # Only a huge |logit| / T or a tiny T gets here.
+                x[redo] = _shift_then_scale(source[redo], chunk[redo], temperature[span][redo],
+                                            adjustments)
             partial = counts[span] < vocab
             masked = partial.any()
             block = None if masked else reserved.block(span.start, span.stop, vocab)
             direct = block is not None and z.dtype == np.float32
             weights = block[1] if direct else np.empty_like(x)
             np.exp(x, out=weights)
-            if masked:
-                # exp(-inf) = 0 already; a finite floor keeps 0 * x from becoming NaN below.
-                # After exp, not before: float64 exp is ~30 % slower on a huge negative input.
+            if masked or redo.any():
+                # exp(-inf) = 0 already (a masked token, or (x - max) / T past the range); a
+                # finite floor keeps 0 * x from becoming NaN below. After exp, not before:
+                # float64 exp is ~30 % slower on a huge negative input.
                 np.maximum(x, np.finfo(x.dtype).min, out=x)
-            total = np.einsum("ij->i", weights).astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
-            if not np.all(np.isfinite(weighted)):  # x / T overflowed to -inf somewhere
-                np.maximum(x, np.finfo(x.dtype).min, out=x)
-                weighted = np.einsum("ij,ij->i", weights, x).astype(np.float64)
+            total, weighted = _row_sums(weights, x)
             entropy[span] = np.maximum(np.log(total) - weighted / total, 0.0)
             weights *= (1.0 / total).astype(weights.dtype)[:, None]
             if block is not None:

@@ -73,3 +73,20 @@ def test_an_untouched_row_alone_matches_it_in_a_batch_whose_other_rows_are_shape
         np.testing.assert_array_equal(alone.probs[0], batch.probs[row])
         np.testing.assert_array_equal(alone.tokens[0], batch.tokens[row])
         assert alone.entropy[0] == batch.entropy[row]
+
+
+@pytest.mark.parametrize("vocab", [3, 6000])
+def test_penalty_last_n_zero_counts_no_context(vocab):
+    logits = np.linspace(-2.0, 2.0, vocab)
+    plain = sample(logits, n=20, seed=0, return_probs=True)
+    counted_nothing = sample(logits, n=20, seed=0, return_probs=True, context=[1, 2],
+                             penalty_last_n=0, repetition_penalty=1.3, presence_penalty=0.5)
+    np.testing.assert_array_equal(plain.probs, counted_nothing.probs)
+    np.testing.assert_array_equal(plain.tokens, counted_nothing.tokens)
+    # Per row, beside a row that counts its context and with a logit_bias that still applies.
+    both = dict(repetition_penalty=1.3, logit_bias={0: 1.0}, return_probs=True)
+    batch = sample(np.stack([logits, logits]), context=[[1, 2], [1, 2]], penalty_last_n=[0, 3],
+                   seed=[1, 2], **both)
+    for row, alone in enumerate([sample(logits, seed=1, **both),
+                                 sample(logits, seed=2, context=[1, 2], **both)]):
+        np.testing.assert_array_equal(alone.probs[0], batch.probs[row])

@@ -9,6 +9,7 @@ sort: sorted values give the cut, and one comparison gives the kept set.
 import numpy as np
 
 from .stages import TOP_P_TOLERANCE
+from .state import LOWEST
 
 
 def _adjusted_row(z, row, adjustments) -> tuple[np.ndarray, slice | None]:
@@ -40,8 +41,13 @@ def nucleus_cuts(z, rows, t_before, top_p, adjustments) -> tuple[np.ndarray, np.
         if not np.isfinite(top):
             continue  # NaN sorts last, +inf is the maximum
         weights = ascending[::-1].astype(np.float64)
-        weights -= top
-        weights *= 1.0 / t_before[row]
+        with np.errstate(over="ignore"):  # far below the top: -inf, whose weight is 0
+            weights -= top
+            inverse_t = 1.0 / t_before[row]
+            if np.isfinite(inverse_t):
+                weights *= inverse_t
+            else:  # a T so small that 1 / T overflows: the top stays 0, never 0 * inf
+                weights /= t_before[row]
         np.exp(weights, out=weights)
         cut = ascending[len(ascending) - 1 - _reach(weights, (top_p[row] - TOP_P_TOLERANCE)
                                                     * weights.sum())]
@@ -74,8 +80,11 @@ def nucleus_writer(z, rows, cuts, temperature, adjustments):
             ids = np.flatnonzero(values >= cut)
             kept = values[ids].astype(np.float64)
             # The final distribution uses the row's own temperature (llama.cpp applies it
-            # last), shifted by the row maximum.
-            shifted = (kept - kept.max()) / temperature[row]
+            # last), shifted by the row maximum. A tiny T sends (x - max) / T past the range:
+            # the most negative float64 instead of -inf keeps its weight 0 and e * x 0, not NaN.
+            with np.errstate(over="ignore"):
+                shifted = (kept - kept.max()) / temperature[row]
+            np.maximum(shifted, LOWEST, out=shifted)
             mass = np.exp(shifted)
             norm = float(np.einsum("i->", mass))
             entropy[i] = max(np.log(norm) - float(np.einsum("i,i->", mass, shifted)) / norm, 0.0)

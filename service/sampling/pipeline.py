@@ -23,7 +23,7 @@ def _row_sigma(z, rows, adjustments: Adjustments | None) -> np.ndarray:
     for row in rows.tolist():
         values = dense.adjusted_block(z, np.array([row]), adjustments, np.float64)[0]
         finite = values[values > NEG_INF]
-        sigma[row] = np.std(finite) if finite.size else 0.0
+        sigma[row] = stages.finite_std(finite) if finite.size else 0.0
     return sigma
 
 

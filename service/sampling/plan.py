@@ -101,16 +101,19 @@ def estimate_thresholds(sub, step, top_low, first, t_before, params, sigma,
         k = params.top_k
         position = k - 1 if step == 1 else -(-2 * k // step) + 2
         thr[is_top_k] = sub[rows, np.clip(position, 0, width - 1)][is_top_k]
-    is_top_p = first == "top_p"
+    # Rows whose subsample holds no finite value are not windowed (see the pipeline).
+    is_top_p = (first == "top_p") & np.isfinite(top_low)
     if is_top_p.any():
         chosen = sub[is_top_p]
-        weights = np.exp((chosen - top_low[is_top_p, None]) / t_before[is_top_p, None])
+        with np.errstate(over="ignore"):  # past the range below the top: weight 0
+            weights = np.exp((chosen - top_low[is_top_p, None]) / t_before[is_top_p, None])
         cumulative = np.cumsum(weights, axis=1)
         goal = 1 - (1 - params.top_p[is_top_p]) / margin
         position = np.count_nonzero(cumulative < (goal * cumulative[:, -1])[:, None], axis=1)
         thr[is_top_p] = chosen[np.arange(len(chosen)), np.clip(position + 1, 0, width - 1)]
     is_sigma = first == "top_n_sigma"
-    thr[is_sigma] = (top_low - params.top_n_sigma * sigma)[is_sigma]
+    with np.errstate(over="ignore"):  # n * sigma past the range: no threshold (-inf)
+        thr[is_sigma] = (top_low - params.top_n_sigma * sigma)[is_sigma]
     # Cuts derived exactly (min_p, top_n_sigma) are recomputed after rounding; a hair of slack
     # keeps a token sitting exactly on the cut inside the window.
     return thr - 1e-9 * np.maximum(1.0, np.abs(thr))

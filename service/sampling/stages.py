@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .state import LOWEST, NEG_INF, State
+from .state import LOWEST, NEG_INF, State, below
 
 # A prefix reaches top_p when its mass is within this of top_p (see "Float precision").
 TOP_P_TOLERANCE = 1e-9
@@ -19,7 +19,7 @@ TOTAL_MASS_SLACK = 1e-12
 
 
 def _softmax(state: State) -> np.ndarray:
-    weights = np.exp(state.x - np.max(state.x, axis=1, keepdims=True))
+    weights = np.exp(below(state.x, np.max(state.x, axis=1, keepdims=True)))
     return weights / state.row_sums(weights)[:, None]
 
 
@@ -32,14 +32,14 @@ def _row_scaling(state: State, t: np.ndarray) -> tuple | None:
     if len(t) == 1:
         divisor = float(t[0]) if t[0] > 0 else 1.0
         top = float(state.row_max()[0])
-        shifted = math.isfinite(top) and abs(top) / divisor >= 1e300  # floats: inf, no error
+        shifted = math.isfinite(top) and not math.isfinite(abs(top) / divisor)  # no error
         if not shifted and divisor == 1:
             return None
         return divisor, (top if shifted else 0.0), shifted
     t = np.where(t > 0, t, 1.0)
     top = state.row_max()
     with np.errstate(over="ignore"):  # an overflow to inf is exactly the case to catch
-        shift = np.where(np.isfinite(top) & (np.abs(top) / t >= 1e300), top, 0.0)
+        shift = np.where(np.isfinite(top) & ~np.isfinite(np.abs(top) / t), top, 0.0)
     shifted = bool(shift.any())
     if not shifted and (t == 1).all():
         return None  # x / 1 is x: nothing to do
@@ -49,9 +49,10 @@ def _row_scaling(state: State, t: np.ndarray) -> tuple | None:
 def temperature(state: State, t: np.ndarray) -> None:
     """x = x / T for T > 0; rows with T = 0 were made greedy before any stage ran.
 
-    Only a row whose x / T would overflow (|max| / T beyond 1e300) is first shifted by its
-    maximum; softmax and every later stage are invariant to the shift, and leaving other rows
-    unshifted keeps logits that differ by less than the maximum's rounding distinct.
+    Only a row whose max / T would overflow is first shifted by its maximum; softmax and every
+    later stage are invariant to the shift, and leaving other rows unshifted keeps logits that
+    differ by less than the maximum's rounding distinct (a shifted row's tokens more than
+    ~1e292 below its maximum round to ties: float64 cannot hold both at that scale).
     A finite logit whose x / T falls below the float64 range (it then has probability 0)
     becomes the most negative float64 rather than -inf: it is still a kept token.
     """
@@ -160,7 +161,7 @@ def top_p(state: State, top_p: np.ndarray) -> None:
     # Each omitted column would hold the row's total; they are counted at the end.
     width = max(int(finite.max()), 1)
     omitted = values.shape[1] - width
-    cumulative = np.cumsum(np.exp(values[:, :width] - top[:, None]), axis=1)
+    cumulative = np.cumsum(np.exp(below(values[:, :width], top[:, None])), axis=1)
     low = high = cumulative[:, -1]
     if state.windowed and state.tail_open.any():
         high = low + np.where(
@@ -203,8 +204,8 @@ def typical_p(state: State, mass: np.ndarray) -> None:
         state.require(~active)
     x = state.x
     top = np.max(x, axis=1, keepdims=True)
-    log_z = np.log(state.row_sums(np.exp(x - top)))[:, None] + top
-    log_p = x - log_z
+    log_z = np.log(state.row_sums(np.exp(below(x, top))))[:, None] + top
+    log_p = below(x, log_z)
     p = np.exp(log_p)
     products = np.multiply(p, log_p, out=np.zeros_like(p), where=p > 0)
     entropy = -state.row_sums(products)[:, None]
@@ -215,6 +216,35 @@ def typical_p(state: State, mass: np.ndarray) -> None:
     last = np.minimum(np.count_nonzero(cumulative < mass[:, None], axis=1), x.shape[1] - 1)
     cut = np.take_along_axis(score, order, axis=1)[np.arange(len(mass)), last]
     state.remove(active[:, None] & (score > cut[:, None]) & (x > NEG_INF))
+
+
+def _row_std(state: State, live, finite, count) -> np.ndarray:
+    """Population std of each row's finite values (`live`: 0 elsewhere).
+
+    Squares of logits beyond ~1e154 overflow: such rows are computed again on their values
+    divided by their largest magnitude (std(a x) = a std(x)), which is exact up to rounding.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = state.row_sums(live) / count
+        std = np.sqrt(state.row_sums(np.where(finite, (live - mean[:, None]) ** 2, 0.0)) / count)
+    if np.isfinite(std).all():
+        return std
+    scale = np.abs(live).max(axis=1)
+    scale[scale == 0] = 1.0
+    scaled = live / scale[:, None]
+    mean = state.row_sums(scaled) / count
+    spread = np.sqrt(state.row_sums(np.where(finite, (scaled - mean[:, None]) ** 2, 0.0)) / count)
+    return np.where(np.isfinite(std), std, scale * spread)
+
+
+def finite_std(values: np.ndarray) -> float:
+    """Population std of finite values, rescaled as in _row_std where the squares overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = float(np.std(values))
+    if math.isfinite(std):
+        return std
+    scale = float(np.abs(values).max())
+    return scale * float(np.std(values / scale))
 
 
 def top_n_sigma(state: State, n: np.ndarray, row_sigma: np.ndarray) -> None:
@@ -229,13 +259,13 @@ def top_n_sigma(state: State, n: np.ndarray, row_sigma: np.ndarray) -> None:
     finite = state.x > NEG_INF
     count = np.maximum(np.count_nonzero(finite, axis=1), 1)
     live = np.where(finite, state.x, 0.0)
-    mean = state.row_sums(live) / count
-    std = np.sqrt(state.row_sums(np.where(finite, (live - mean[:, None]) ** 2, 0.0)) / count)
+    std = _row_std(state, live, finite, count)
     top = state.row_max()
     if state.windowed:
         std = np.where(state.tail_open, row_sigma * state.scale, std)
         state.require(~active | (top >= state.tail_bound))
-    cut = top - n * std
+    with np.errstate(over="ignore"):  # n * std past the range: a cut below every token
+        cut = top - n * std
     state.truncate_below(active, cut)
     if state.windowed:
         state.close_tail(active & (cut >= state.tail_bound))

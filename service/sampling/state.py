@@ -11,6 +11,13 @@ SELECT_STRIDE = 8
 LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range becomes
 
 
+def below(x: np.ndarray, top) -> np.ndarray:
+    """x - top, where top bounds x from above: a finite logit more than the float64 range
+    below the top becomes -inf (weight exp = 0, as in the limit) without an overflow warning."""
+    with np.errstate(over="ignore"):
+        return x - top
+
+
 @lru_cache(maxsize=8)
 def token_range(vocab: int) -> np.ndarray:
     """0..vocab-1 as int32, read-only and shared: rows that keep every token copy it."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AllMaskedRowError
-from .state import LOWEST, NEG_INF, State, spread_sums
+from .state import LOWEST, NEG_INF, State, below, spread_sums
 
 
 @dataclass
@@ -24,14 +24,14 @@ class Segment:
 def log_softmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise (weights e = exp(x - max), log Z - max): -inf entries get weight 0."""
     top = np.max(x, axis=1, keepdims=True)
-    weights = np.exp(x - top)
+    weights = np.exp(below(x, top))
     return weights, np.log(weights.sum(axis=1, keepdims=True))
 
 
 def entropy(x: np.ndarray) -> np.ndarray:
     """Entropy in nats of softmax(x) per row: H = ln Z - sum(e * d) / Z with d = x - max."""
     top = np.max(x, axis=1, keepdims=True)
-    shifted = x - top
+    shifted = below(x, top)
     weights = np.exp(shifted)
     total = weights.sum(axis=1)
     products = np.multiply(weights, shifted, out=np.zeros_like(weights), where=weights > 0)

@@ -90,3 +90,61 @@ def test_penalty_last_n_zero_counts_no_context(vocab):
     for row, alone in enumerate([sample(logits, seed=1, **both),
                                  sample(logits, seed=2, context=[1, 2], **both)]):
         np.testing.assert_array_equal(alone.probs[0], batch.probs[row])
+
+
+# Rows beyond float64's range. pytest turns any overflow warning into a failure
+# (filterwarnings = error), so each of these also asserts that none is raised.
+WIDE_ROW = [1.7e308, -1.7e308, 0.0, 3.0]  # max - min is past the float64 range
+STAGE_PARAMS = [
+    {"top_p": 0.9}, {"min_p": 0.1}, {"top_k": 2}, {"top_p": 0.9, "temperature": 1.0000001},
+    {"preset": "hf", "typical_p": 0.5}, {"preset": "llama.cpp", "top_n_sigma": 1.0},
+    {"preset": "llama.cpp", "xtc_probability": 1.0, "xtc_threshold": 0.0},
+]
+
+
+@pytest.mark.parametrize("vocab", [4, 6000])
+@pytest.mark.parametrize("params", STAGE_PARAMS)
+def test_a_row_wider_than_the_float64_range_gives_the_same_result_traced_or_not(params, vocab):
+    logits = np.full(vocab, -1e3)
+    logits[:4] = WIDE_ROW
+    fast = process(logits, seed=0, **params)
+    traced = process(logits, seed=0, trace=True, **params)
+    assert fast.kept.tolist() == traced.kept.tolist() == [2 if "top_k" in params else 1]
+    assert fast.entropy.tolist() == traced.entropy.tolist() == [0.0]
+
+
+@pytest.mark.parametrize("temperature, trace", [(0.9, False), (1.0, True)])
+def test_huge_logits_are_not_shifted_unless_max_over_t_overflows(temperature, trace):
+    # 1e300 / 0.9 is finite: x / T keeps 3, 2 and 1 distinct, so top_k keeps exactly two.
+    # Traced, the temperature stage runs at T = 1 too, and must not shift either.
+    logits = np.array([1e300, 3.0, 2.0, 1.0]) if not trace else np.array([1e308, 3.0, 2.0])
+    result = process(logits, top_k=2, temperature=temperature, seed=0, trace=trace)
+    assert result.kept.tolist() == [2]
+
+
+@pytest.mark.parametrize("vocab", [3, 5000])
+def test_top_n_sigma_over_logits_whose_squares_overflow(vocab):
+    logits = np.zeros(vocab)
+    logits[:2] = [1e308, -1e308]
+    std = 1e308 * np.sqrt(2 / vocab)  # the mean is 0
+    assert std < 1e308 - 1e-300  # so that n = 1 keeps only the top token
+    assert sample(logits, preset="llama.cpp", top_n_sigma=1.0, seed=0).kept.tolist() == [1]
+    # n * std past the range: the cut is below every token.
+    assert sample(logits, preset="llama.cpp", top_n_sigma=100.0, seed=0).kept.tolist() == [vocab]
+
+
+@pytest.mark.parametrize("temperature", [1e-308, 1e-310])
+def test_a_flat_nucleus_with_a_tiny_temperature_has_entropy_0_not_nan(temperature):
+    logits = np.random.default_rng(0).uniform(-10, 0, 10_000)
+    params = dict(preset="llama.cpp", top_p=0.99, temperature=temperature, seed=0)
+    fast, traced = process(logits, **params), process(logits, trace=True, **params)
+    assert fast.entropy.tolist() == traced.entropy.tolist() == [0.0]
+    assert fast.kept.tolist() == traced.kept.tolist()
+
+
+def test_an_almost_fully_masked_large_row_with_top_p():
+    logits = np.full(5000, -np.inf)
+    logits[[7, 11]] = [0.0, -1.0]
+    result = sample(logits, top_p=0.9, seed=0, return_probs=True)
+    assert result.kept.tolist() == [2]
+    assert result.probs[0, 7] > result.probs[0, 11] > 0

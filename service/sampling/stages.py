@@ -80,11 +80,12 @@ def temperature(state: State, t: np.ndarray) -> None:
             state._sorted = (state._sorted - shift_col) / t_col
             if clamp:
                 np.maximum(state._sorted, LOWEST, out=state._sorted, where=sorted_alive)
-    if state.windowed:  # what is known of the tail moves with the window
-        state.tail_bound = (state.tail_bound - shift) / t
-        state.scale = state.scale / t
-        if state.total_ref is not None:
-            state.total_ref = state.total_ref - shift / t
+        if state.windowed:  # what is known of the tail moves with the window; a bound
+            # past the range is still a bound (-inf: the tail's weight is 0 anyway)
+            state.tail_bound = (state.tail_bound - shift) / t
+            state.scale = state.scale / t
+            if state.total_ref is not None:
+                state.total_ref = state.total_ref - shift / t
 
 
 def greedy(state: State, is_greedy: np.ndarray) -> None:

@@ -13,8 +13,12 @@ LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range b
 
 def below(x: np.ndarray, top) -> np.ndarray:
     """x - top, where top bounds x from above: a finite logit more than the float64 range
-    below the top becomes -inf (weight exp = 0, as in the limit) without an overflow warning."""
-    with np.errstate(over="ignore"):
+    below the top becomes -inf (weight exp = 0, as in the limit) without an overflow warning.
+
+    A row that a penalty emptied (top = -inf) gives NaN here, silently: it is refused as
+    all-masked when its distribution is built (softmax_segment).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
         return x - top
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from service.sampling import process, sample
+from service.sampling import AllMaskedRowError, process, sample
 
 
 @pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 1e38)])
@@ -148,3 +148,15 @@ def test_an_almost_fully_masked_large_row_with_top_p():
     result = sample(logits, top_p=0.9, seed=0, return_probs=True)
     assert result.kept.tolist() == [2]
     assert result.probs[0, 7] > result.probs[0, 11] > 0
+
+
+def test_a_window_whose_tail_bound_over_t_overflows():
+    # |x| ~ 1e300 and T = 1e-8: the window's tail bound / T is past the range.
+    logits = np.random.default_rng(3).normal(0, 1e300, 6000)
+    result = process(logits, preset="hf", temperature=1e-8, top_k=97, seed=0)
+    assert result.kept.tolist() == [97] and result.entropy.tolist() == [0.0]
+
+
+def test_a_row_a_penalty_empties_is_refused_without_a_warning_on_the_way():
+    with pytest.raises(AllMaskedRowError, match="row 0"):
+        sample([-1e308], repetition_penalty=2.0, context=[0], top_p=0.9, seed=0)

@@ -1,13 +1,18 @@
-"""The flask-smorest Api, with problem+json errors documented and handled."""
+"""The flask-smorest Api, with problem+json errors documented and handled, and the Blueprint
+whose arguments are parsed from strictly read JSON."""
 
 import http
 from collections.abc import Callable
 from typing import Any
 
+import flask
+import flask_smorest
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
-from service import errors
+from service import errors, jsonio
 
 
 def custom_field_properties(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
@@ -32,6 +37,32 @@ def documented_by(*decorators: Callable) -> Callable:
         return view
 
     return decorate
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs's Flask parser, JSON bodies read as /sample reads them (`jsonio.loads_body`).
+
+    webargs's own `json.loads` lets lone surrogates ("\\ud800") through, which no UTF-8
+    encoding (the tokenizer's, orjson's) takes later, and raises RecursionError on deep nesting.
+    """
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data:  # as webargs: no body is no arguments, the schema says what is missing
+            return core.missing
+        try:
+            return jsonio.loads_body(data)
+        except ValueError as error:
+            message = f"The body is not valid JSON: {error}"
+            abort(400, exc=error, message=message, messages={"json": [message]})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the strict JSON body parser."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
 
 
 class LogitLabApi(Api):

@@ -31,16 +31,31 @@ class ProblemSchema(ma.Schema):
     )
 
 
+def _encodable(value: Any) -> Any:
+    """`value` with every string one UTF-8 can encode: a lone surrogate becomes its escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, Mapping):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
+
+
 def problem_document(status: int, detail: str,
                      errors: Mapping[str, list[str]] | None = None) -> bytes:
     """The problem+json body for `status`, its standard phrase as the title."""
-    return orjson.dumps({
+    document = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "errors": dict(errors or {}),
-    })
+    }
+    try:
+        return orjson.dumps(document)
+    except TypeError:  # text that is not valid Unicode: an error about it must still be sent
+        return orjson.dumps(_encodable(document))
 
 
 def problem(

@@ -1,5 +1,8 @@
-"""orjson as Flask's JSON provider: fast encoding and decoding, numpy arrays included."""
+"""orjson as Flask's JSON provider: fast encoding and decoding, numpy arrays included; the one
+parse every JSON request body goes through."""
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,6 +21,47 @@ def _default(value: Any) -> Any:
     if hasattr(value, "__html__"):
         return str(value.__html__())
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _lone_surrogate(document: Any) -> str | None:
+    """The first string (key or value) that UTF-8 cannot encode, escaped; None if none is.
+
+    A loop rather than recursion: a document Python's parser read may be nested deeply.
+    """
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError as error:
+                return value[error.start].encode("unicode_escape").decode()
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+    return None
+
+
+def loads_body(data: bytes, parse_constant: Callable[[str], Any] | None = None) -> Any:
+    """A request body's JSON: orjson first; Python's parser for what only it reads (NaN and
+    Infinity literals, numbers beyond float64, a byte order mark). ValueError says why the body
+    is not valid JSON, a lone surrogate included (orjson refuses them, Python's parser does
+    not, and no later UTF-8 encoding could take them)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        document = json.loads(data, parse_constant=parse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    surrogate = _lone_surrogate(document)
+    if surrogate is not None:
+        raise ValueError(f"a string holds the lone surrogate {surrogate}, which is not valid "
+                         "Unicode")
+    return document
 
 
 def dumps_bytes(obj: Any) -> bytes:

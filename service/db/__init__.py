@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
@@ -12,9 +13,13 @@ from service.db.engine import make_engine, resolve_url
 from service.db.migrate import upgrade
 from service.db.models import Base, Cell, Run
 
-__all__ = ["Base", "Cell", "Run", "get_session", "init_app", "make_engine", "open_database"]
+__all__ = ["Base", "Cell", "Run", "find_by_id", "get_session", "init_app", "make_engine",
+           "open_database"]
 
 EXTENSION = "logitlab_db"
+# Integer primary keys are 64-bit signed; SQLite cannot even bind a larger integer.
+MAX_ID = 2**63 - 1
+Row = TypeVar("Row", bound=Base)
 _OPEN_LOCK = threading.Lock()
 
 
@@ -50,3 +55,8 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = _sessions()()
     return g.db_session
+
+
+def find_by_id(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """The `model` row with this id, or None (also for ids no 64-bit key can hold)."""
+    return session.get(model, row_id) if 0 <= row_id <= MAX_ID else None

@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from service import __version__
+from service.api import Blueprint
 from service.db import get_session
 from service.demo.linear import train
 from service.demo.schemas import LinearDemoRequestSchema, LinearDemoResultSchema

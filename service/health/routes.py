@@ -1,9 +1,9 @@
 """GET /healthz: the process is up and serving; reports the version."""
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from service import __version__
+from service.api import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and version.")
 

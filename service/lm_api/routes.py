@@ -4,9 +4,9 @@ from typing import Any
 
 import numpy as np
 from flask import Response
-from flask_smorest import Blueprint
 
 from service import jsonio
+from service.api import Blueprint
 from service.generate.access import model_for_request
 from service.generate.prepare import render_messages
 from service.lm_api.schemas import NextRequestSchema, NextResponseSchema, VocabSchema

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import func, select
 
-from service.db import get_session
+from service.api import Blueprint
+from service.db import find_by_id, get_session
 from service.db.models import LoadTest
 from service.loadtests.schemas import LoadTestArgsSchema, LoadTestPageSchema, LoadTestSchema
 
@@ -26,6 +27,7 @@ def _as_dict(row: LoadTest) -> dict[str, Any]:
 @blp.route("/loadtests", methods=["GET"])
 @blp.arguments(LoadTestArgsSchema, location="query")
 @blp.response(200, LoadTestPageSchema)
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def list_loadtests(args: dict[str, Any]) -> dict[str, Any]:
     """Load tests, newest first (optionally one scenario's)."""
     session = get_session()
@@ -39,9 +41,10 @@ def list_loadtests(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/loadtests/<int:loadtest_id>", methods=["GET"])
 @blp.response(200, LoadTestSchema)
+@blp.alt_response(404, response="NOT_FOUND")
 def show_loadtest(loadtest_id: int) -> dict[str, Any]:
     """One load test with every stored field."""
-    row = get_session().get(LoadTest, loadtest_id)
+    row = find_by_id(get_session(), LoadTest, loadtest_id)
     if row is None:
         abort(404, message=f"load test {loadtest_id} not found")
     return _as_dict(row)

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from service import jsonio
+from service.api import Blueprint
 from service.generate.access import served_models
 from service.generate.prepare import prepare
-from service.generate.routes import streamed
+from service.generate.routes import documents_stream, streamed
 from service.generation.loop import run, start
 from service.openai_compat import convert
 from service.openai_compat.schemas import (
@@ -22,6 +22,12 @@ from service.openai_compat.stream import chunks
 
 blp = Blueprint("openai", __name__, url_prefix="/v1",
                 description="OpenAI-compatible generation with the built-in models.")
+
+OBJECT = {"type": "object"}  # OpenAI's object, not re-described here
+COMPLETION = ("An OpenAI text_completion object, or with stream=true its text/event-stream "
+              "chunks ending in data: [DONE].")
+CHAT = ("An OpenAI chat.completion object, or with stream=true its text/event-stream "
+        "chat.completion.chunk objects ending in data: [DONE].")
 
 
 def _generate(args: dict[str, Any], body: dict[str, Any], kind: str,
@@ -40,7 +46,8 @@ def _generate(args: dict[str, Any], body: dict[str, Any], kind: str,
 
 @blp.route("/completions", methods=["POST"])
 @blp.arguments(CompletionRequestSchema)
-@blp.response(200, description="An OpenAI text_completion object (or its SSE chunks).")
+@blp.response(200, OBJECT, description=COMPLETION)
+@documents_stream(blp, COMPLETION)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def completions(args: dict[str, Any]) -> Response:
     """OpenAI's legacy completions; extra knobs (top_k, min_p, ...) as extra body fields."""
@@ -52,7 +59,8 @@ def completions(args: dict[str, Any]) -> Response:
 
 @blp.route("/chat/completions", methods=["POST"])
 @blp.arguments(ChatRequestSchema)
-@blp.response(200, description="An OpenAI chat.completion object (or its SSE chunks).")
+@blp.response(200, OBJECT, description=CHAT)
+@documents_stream(blp, CHAT)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def chat_completions(args: dict[str, Any]) -> Response:
     """OpenAI chat completions: messages rendered with the model's template (or `template`)."""

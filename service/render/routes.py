@@ -3,8 +3,8 @@
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
+from service.api import Blueprint
 from service.render.schemas import RenderRequestSchema, RenderResponseSchema
 from service.templates import TemplateError, render_chat
 

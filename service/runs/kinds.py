@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.db import find_by_id
 from service.db.models import (
     GENERATION_STATS,
     METRICS,
@@ -63,7 +64,7 @@ ALL_ORDERABLE = _union([kind.orderable for kind in KINDS])
 def find_run(session: Session, run_id: int) -> Run | None:
     """The run with this id, or None (ids beyond a 64-bit integer cannot exist, and SQLite
     cannot even bind them)."""
-    return session.get(Run, run_id) if run_id < 2**63 else None
+    return find_by_id(session, Run, run_id)
 
 
 def cell_kind(run: Run | str) -> CellKind:

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import func, select
 
+from service.api import Blueprint
 from service.db import get_session
 from service.db.models import PARAMETERS, Run
 from service.runs.heatmap import HeatmapError, heatmap_png

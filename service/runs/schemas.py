@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.db import MAX_ID
 from service.db.models import PARAMETERS
 from service.runs.kinds import (
     ALL_INTEGERS,
@@ -126,6 +127,9 @@ class HeatmapArgsSchema(ma.Schema):
 
     metric = ma.fields.String(required=True, validate=ma.validate.OneOf(RANGE_METRICS),
                               metadata={"description": "a statistic of the run's kind of cells"})
-    top_k = ma.fields.Integer()
+    # Bounded to what the 64-bit top_k column holds: a larger integer cannot become the
+    # float the tolerance match needs (OverflowError) and matches no cell anyway.
+    top_k = ma.fields.Integer(validate=ma.validate.Range(
+        0, MAX_ID, error="top_k must be an integer from 0 to 2**63 - 1 (a stored top_k)"))
     min_p = ma.fields.Float()
     repetition_penalty = ma.fields.Float()

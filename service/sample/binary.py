@@ -54,8 +54,14 @@ def logits_from_npy(data: bytes) -> np.ndarray:
         if version not in read_header:
             raise ValueError(f"unsupported .npy format version {version}")
         shape, fortran_order, dtype = read_header[version](stream)
-    except ValueError as error:
-        raise invalid(f"not a readable .npy file: {error}") from None
+    # numpy parses the header with tokenize and ast.literal_eval: crafted text raises
+    # TokenError, SyntaxError, TypeError or RecursionError as well as ValueError.
+    except Exception as error:
+        raise invalid(f"not a readable .npy file: {error or type(error).__name__}") from None
+    # numpy lets booleans and negative numbers through (isinstance(True, int) holds).
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise invalid(f"not a readable .npy file: shape must hold non-negative integers, "
+                      f"got {shape}")
     if dtype.hasobject:
         raise invalid("object (pickled) .npy arrays are not accepted; send float16/32/64")
     if dtype.kind != "f" or dtype.itemsize not in (2, 4, 8):

@@ -1,6 +1,5 @@
 """Request bodies to numpy logits: JSON parsing and lists of rows, validated with numpy."""
 
-import json
 import math
 import struct
 from itertools import chain
@@ -8,9 +7,10 @@ from typing import Any
 
 import marshmallow as ma
 import numpy as np
-import orjson
 from flask import current_app
 from werkzeug.exceptions import BadRequest
+
+from service import jsonio
 
 _NUMBER_TYPES = frozenset({float, int, type(None)})
 # Logits equal to 0 or 1 may have been JSON booleans: up to this many are checked one by one.
@@ -27,16 +27,12 @@ def invalid(message: str, field: str = "logits") -> ma.ValidationError:
 
 
 def parse_json(data: bytes, source: str = "The body") -> Any:
-    """orjson first; Python's parser for big integers and NaN/Infinity literals; else a 400
-    that names the `source`."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
+    """The body's JSON as `jsonio.loads_body` reads it, NaN kept apart; else a 400 that names
+    the `source`."""
     constants = {"NaN": _NaN("nan"), "Infinity": math.inf, "-Infinity": -math.inf}
     try:
-        return json.loads(data, parse_constant=constants.__getitem__)
-    except (ValueError, RecursionError) as error:
+        return jsonio.loads_body(data, constants.__getitem__)
+    except ValueError as error:
         raise BadRequest(f"{source} is not valid JSON: {error}") from None
 
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service import jsonio
-from service.api import documented_by
+from service.api import Blueprint, documented_by
 from service.body import read_body
 from service.sample import binary, bodies, fastjson, multipart
 from service.sample.schemas import (

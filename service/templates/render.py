@@ -65,4 +65,15 @@ def render_chat(messages: Sequence[Mapping[str, Any]], template: str = "chatml",
         raise TemplateError(f"the template rejected the conversation: {error}") from None
     except Exception as error:  # custom templates can fail in any Python way
         raise TemplateError(f"the template failed: {type(error).__name__}: {error}") from None
+    _check_unicode(text)
     return RenderedPrompt(text, turns, label, list(stop))
+
+
+def _check_unicode(text: str) -> None:
+    """Jinja's string escapes can write a lone surrogate, which no tokenizer or JSON takes."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as error:
+        escaped = text[error.start].encode("unicode_escape").decode()
+        raise TemplateError(f"the template's output is not valid Unicode: a lone surrogate "
+                            f"{escaped} at character {error.start}") from None

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.slow
 # /demo/linear is left out: a valid body may train for 20,000 epochs (seconds per case).
 OWN_PATHS = r"^/(generate|render|lm/next|v1/.*)$"
 
-# Small limits keep every generated case fast; the validation paths are the same.
-app = create_app({"TESTING": True, "MAX_TOKENS": 4, "MAX_GENERATE_N": 2, "MAX_LOGPROBS": 3})
+# Small limits keep every generated case fast; the validation paths are the same. MAX_TOKENS
+# is the default max_tokens: below it, every case that leaves max_tokens out was a 422.
+app = create_app({"TESTING": True, "MAX_TOKENS": 16, "MAX_GENERATE_N": 2, "MAX_LOGPROBS": 3})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app).include(path_regex=OWN_PATHS)
 
 

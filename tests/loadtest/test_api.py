@@ -98,3 +98,11 @@ def test_the_schema_covers_the_endpoints():
 def test_api_conforms(case):
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
                                    content_type_conformance, response_schema_conformance])
+
+
+@pytest.mark.parametrize("loadtest_id", [2**63, 2**63 - 1, 10**40])
+def test_ids_beyond_64_bits_are_404(api, loadtest_id):
+    """SQLite cannot bind an integer of 2**63 or more: that was an OverflowError (a 500)."""
+    missing = api.get(f"/loadtests/{loadtest_id}")
+    assert missing.status_code == 404 and missing.content_type == "application/problem+json"
+    assert str(loadtest_id) in missing.get_json()["detail"]

@@ -1,8 +1,10 @@
 """Every bad request gets a problem+json with the right status; nothing reaches a 500."""
 
+import io
 import json
 import logging
 
+import marshmallow as ma
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,3 +197,33 @@ def test_integers_beyond_64_bits_are_422_in_the_query_and_the_body(client, query
     in_body = client.post("/sample", data=f'{{"logits": [1.0, 2.0], "{field}": {value}}}',
                           content_type="application/json")
     assert_problem(in_body, 422, field, "2**63")
+
+
+@pytest.mark.parametrize("data", [
+    b'{"logits": [1, 2], "\\ud800": 1}',
+    b'{"logits": [1, 2], "logit_bias": {"\\ud800": 1}}',
+    b'{"logits": [1, 2], "preset": "\\udc00vllm"}',
+    b'{"logits": [1, 2], "temperature": NaN, "\\ud800": 1}',  # the lenient parser's way in
+    b'{"logits": [1, 2], "preset": "\xed\xa0\x80"}',
+])
+def test_a_lone_surrogate_in_the_body_is_400(client, data):
+    """Found by fuzzing: the 422 naming the field crashed encoding the surrogate (a 500)."""
+    response = client.post("/sample", data=data, content_type="application/json")
+    assert_problem(response, 400, contains="surrogate")
+
+
+def test_a_lone_surrogate_in_the_params_part_is_400(client):
+    data = {"logits": (io.BytesIO(b"\0\0\0\0\0\0\x80\x3f"), "l.f32", "application/octet-stream"),
+            "params": '{"\\ud800": 1}'}
+    response = client.post("/sample?vocab=2", data=data, content_type="multipart/form-data")
+    assert_problem(response, 400, contains="The params part is not valid JSON")
+
+
+def test_problem_documents_survive_any_text(app):
+    """A field name or message that is not valid Unicode is escaped, not a crash."""
+    @app.get("/odd")
+    def odd():
+        raise ma.ValidationError({"\ud800": ["no \udfff here"]})
+
+    body = assert_problem(app.test_client().get("/odd"), 422, "\\ud800", "no \\udfff here")
+    assert body["detail"] == "\\ud800: no \\udfff here"

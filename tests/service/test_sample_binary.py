@@ -1,5 +1,8 @@
 """POST /sample with application/octet-stream and application/x-npy bodies."""
 
+import io
+import struct
+
 import numpy as np
 import pytest
 
@@ -173,3 +176,33 @@ def test_binary_parameter_errors_come_from_the_query(client):
     assert_problem(response, 422, "context")
     response = post_raw(client, data, OCTET, "?vocab=8&order=top_k,temperature&top_k=2&trace=1")
     assert [s["stage"] for s in response.get_json()["trace"][0]] == ["top_k", "temperature"]
+
+
+def _npy_with_header(header: bytes) -> bytes:
+    """A .npy v1.0 file with this header text and 8 bytes of data."""
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 8
+
+
+# Found by fuzzing: numpy's header parser raises far more than ValueError on crafted headers.
+UNREADABLE = "not a readable .npy file"
+CRAFTED_HEADERS = [
+    (b"{", UNREADABLE),  # tokenize.TokenError
+    (b"{[]: 1}", UNREADABLE),  # TypeError: unhashable
+    (b"-" * 5000 + b"1", UNREADABLE),  # RecursionError
+    (b"  1\n 2", UNREADABLE),  # IndentationError
+    (b"{'descr': '<f4', 'fortran_order': False, 'shape': (2.0,), }", UNREADABLE),
+    (b"{'descr': '<f4', 'fortran_order': False, 'shape': (True, 2), }", "non-negative integers"),
+    (b"{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", "non-negative integers"),
+]
+
+
+@pytest.mark.parametrize(("header", "message"), CRAFTED_HEADERS)
+def test_npy_crafted_headers_are_422(client, header, message):
+    assert_problem(post_raw(client, _npy_with_header(header), NPY), 422, "logits", message)
+
+
+@pytest.mark.parametrize(("header", "message"), CRAFTED_HEADERS)
+def test_npy_crafted_headers_are_422_in_multipart(client, header, message):
+    data = {"logits": (io.BytesIO(_npy_with_header(header)), "l.npy", NPY)}
+    response = client.post("/sample", data=data, content_type="multipart/form-data")
+    assert_problem(response, 422, "logits", message)

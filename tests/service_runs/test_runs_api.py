@@ -95,6 +95,26 @@ def test_errors_are_problem_json(api, database, path, status, field):
         assert field in body["errors"]
 
 
+HUGE = "9" * 400  # beyond float64 and a 64-bit column: found by fuzzing (a 500)
+CELL_FILTERS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "entropy_min",
+                "entropy_max")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("heatmap.png?metric=entropy&top_k=" + HUGE, "top_k"),
+     (f"heatmap.png?metric=entropy&top_k={2**63}", "top_k"),
+     ("heatmap.png?metric=entropy&min_p=" + HUGE, "min_p"),
+     ("heatmap.png?metric=entropy&repetition_penalty=" + HUGE, "repetition_penalty"),
+     *((f"cells?{name}={HUGE}", name) for name in CELL_FILTERS)],
+)
+def test_numeric_filters_beyond_the_stored_range_are_422(api, database, query, field):
+    _, run_id, _ = database
+    response = api.get(f"/runs/{run_id}/{query}")
+    assert response.status_code == 422 and response.mimetype == PROBLEM, response.get_data()
+    assert field in response.get_json()["errors"]
+
+
 def test_heatmap_with_an_unfixed_swept_knob_is_422(api, database):
     _, _, other = database
     response = api.get(f"/runs/{other}/heatmap.png?metric=entropy")

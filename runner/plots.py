@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from runner.cli.common import write_output
 from service.db.models import Run
 from service.runs.heatmap import HeatmapError, heatmap_png
 
@@ -24,7 +25,8 @@ def select_slice(run: Run, rows: list[dict[str, Any]], fixed: dict[str, float]) 
     chosen = [row for row in rows
               if all(abs(row[knob] - value) <= 1e-9 for knob, value in fixed.items())]
     if not chosen:
-        raise click.ClickException(f"run {run.id} has no cells at {fixed}")
+        where = ", ".join(f"{knob}={value:g}" for knob, value in fixed.items())
+        raise click.ClickException(f"run {run.id} has no cells" + (f" at {where}" if where else ""))
     return chosen
 
 
@@ -34,6 +36,7 @@ def plot_run(run: Run, rows: list[dict[str, Any]], metric: str, out: Path,
     suffix = ", ".join(f"{k}={v:g}" for k, v in fixed.items())
     title = f"run {run.id}: {metric}" + (f" ({suffix})" if suffix else "")
     try:
-        out.write_bytes(heatmap_png(select_slice(run, rows, fixed), metric, title))
+        png = heatmap_png(select_slice(run, rows, fixed), metric, title)
     except HeatmapError as error:
         raise click.ClickException(str(error)) from error
+    write_output(out, png)

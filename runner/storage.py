@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from runner.grid import CellParams
 from service import __version__
+from service.db import find_by_id
 from service.db.models import METRICS, PARAMETERS, Cell, Run, utcnow
 
 
@@ -38,9 +39,9 @@ def create_run(sessions: sessionmaker[Session], **values: Any) -> int:
 
 
 def get_run(sessions: sessionmaker[Session], run_id: int) -> Run | None:
-    """The run, detached from its session, or None."""
+    """The run, detached from its session, or None (also for ids no 64-bit key can hold)."""
     with sessions() as session:
-        return session.get(Run, run_id)
+        return find_by_id(session, Run, run_id)
 
 
 def written_cells(sessions: sessionmaker[Session], run_id: int) -> set[CellParams]:

@@ -4,25 +4,31 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from runner.cli.common import check_writable, output_path, write_output
+
 
 def _fmt(value, suffix="") -> str:
     return "n/a" if value is None else f"{value:.2f}{suffix}"
 
 
 @click.command()
-@click.option("--batch", "batches", multiple=True, type=int, default=(32, 1), show_default=True,
-              help="Batch sizes to run (repeat the option).")
-@click.option("--vocab", default=128_256, show_default=True, help="Vocabulary size.")
-@click.option("--repeats", default=15, show_default=True,
+@click.option("--batch", "batches", multiple=True, type=click.IntRange(1), default=(32, 1),
+              show_default=True, help="Batch sizes to run (repeat the option).")
+@click.option("--vocab", type=click.IntRange(1), default=128_256, show_default=True,
+              help="Vocabulary size.")
+@click.option("--repeats", type=click.IntRange(1), default=15, show_default=True,
               help="Timed repeats per implementation at B > 1 (x4 at B = 1); medians reported.")
 @click.option("--no-transformers", is_flag=True,
               help="Skip the transformers chain (needs the 'bench' extra: torch, transformers).")
-@click.option("--markdown", type=click.Path(dir_okay=False), help="Also write the table here.")
+@click.option("--markdown", type=click.Path(dir_okay=False), callback=output_path,
+              help="Also write the table here.")
 def bench(batches, vocab, repeats, no_transformers, markdown):
     """Time the core, the transformers chain, naive numpy and one np.exp pass on the same
     Zipf-like logits; print medians, speed-ups and the core's peak memory."""
     from runner.bench.suite import run_suite, summary
 
+    if markdown is not None:
+        check_writable(markdown)  # before minutes of benchmarking, not after
     console = Console(width=None if Console().is_terminal else 160)
     if not no_transformers:
         try:
@@ -57,6 +63,5 @@ def bench(batches, vocab, repeats, no_transformers, markdown):
         console.print(line)
         lines.append("")
         lines.append(line)
-    if markdown:
-        with open(markdown, "w") as out:
-            out.write("\n".join(lines) + "\n")
+    if markdown is not None:
+        write_output(markdown, "\n".join(lines) + "\n")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 from rich.table import Table
 
-from runner.cli.common import console, db_option, open_sessions
+from runner.cli.common import console, db_option, open_sessions, plain
 from runner.loadtest.scenarios import BASELINE, SCENARIOS
 from runner.loadtest.verdict import Thresholds
 
@@ -57,20 +57,33 @@ def loopback_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not loopback:
         raise ValueError(f"--host must be an http(s) URL on a loopback address "
                          f"(127.0.0.1, ::1, localhost); got {url!r}")
+    try:
+        port = parts.port  # ValueError for a port that is not a number or beyond 65535
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"--host must have a port in 1..65535; got {url!r}")
     return url.rstrip("/")
 
 
+def _num(value: float | None, spec: str) -> str:
+    """The number formatted by `spec`, or "n/a" when it is missing (say, a run without
+    requests has no latency and no ratio to its baseline)."""
+    return "n/a" if value is None else format(value, spec)
+
+
 def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
+    return _num(value, ".0f")
 
 
 def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
     """The human summary of one run (a stored LoadTest's columns or a fresh record)."""
     where = f"{record['workers']} workers at " if record.get("workers") else ""
     lines = [f"loadtest {loadtest_id if loadtest_id is not None else ''}: {record['scenario']}, "
-             f"{record['users']} users, {record['duration_s']:g} s, {where}{record['host']}",
+             f"{record['users']} users, {_num(record['duration_s'], 'g')} s, "
+             f"{where}{record['host']}",
              f"  requests {record['requests']}  failures {record['failures']} "
-             f"({record['failure_ratio']:.2%})  rps {record['rps']:.1f}",
+             f"({_num(record['failure_ratio'], '.2%')})  rps {_num(record['rps'], '.1f')}",
              f"  latency ms: p50 {_ms(record['p50_ms'])}  p95 {_ms(record['p95_ms'])}  "
              f"p99 {_ms(record['p99_ms'])}  max {_ms(record['max_ms'])}"]
     config = record.get("config") or {}
@@ -78,20 +91,22 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
               for key, value in (config.get("thresholds") or {}).items() if value is not None}
     pacing = f"{config['user_rate']:g} req/s per user" if config.get("user_rate") else "closed loop"
     lines.append(f"  {pacing}; thresholds: "
-                 + (", ".join(f"{key} {value:g}" for key, value in limits.items()) or "none"))
+                 + (", ".join(f"{key} {_num(value, 'g')}" for key, value in limits.items())
+                    or "none"))
     base = record.get("baseline")
     if base:
-        lines.append(f"  baseline {BASELINE}: rps {base['rps']:.1f}, p50 {_ms(base['p50_ms'])}, "
-                     f"p95 {_ms(base['p95_ms'])}, failures {base['failures']} -> ratio to "
-                     f"baseline {record['baseline_ratio']:.3f}")
+        lines.append(f"  baseline {BASELINE}: rps {_num(base.get('rps'), '.1f')}, p50 "
+                     f"{_ms(base.get('p50_ms'))}, p95 {_ms(base.get('p95_ms'))}, failures "
+                     f"{_num(base.get('failures'), '')} -> ratio to baseline "
+                     f"{_num(record.get('baseline_ratio'), '.3f')}")
     elif config.get("baseline_note"):
         lines.append(f"  {config['baseline_note']}")
     rss = record.get("rss")
     if rss and rss.get("workers"):
-        parts = [f"{pid} {w['start_mib']:.1f} -> {w['end_mib']:.1f} ({w['growth_pct']:+.1f}%)"
-                 for pid, w in rss["workers"].items()]
-        lines.append(f"  worker RSS MiB (after {rss['warmup_s']:g} s warm-up -> end): "
-                     + ", ".join(parts))
+        parts = [f"{pid} {_num(w.get('start_mib'), '.1f')} -> {_num(w.get('end_mib'), '.1f')} "
+                 f"({_num(w.get('growth_pct'), '+.1f')}%)" for pid, w in rss["workers"].items()]
+        lines.append(f"  worker RSS MiB (after {_num(rss.get('warmup_s'), 'g')} s warm-up -> "
+                     "end): " + ", ".join(parts))
     fault = record.get("fault")
     if fault:
         lines.append(f"  fault: killed worker {fault['killed_pid']} at "
@@ -107,6 +122,18 @@ def summary_lines(record: dict, loadtest_id: int | None = None) -> list[str]:
     lines.append(f"  {verdict}   (code {record['code_version']}, locust "
                  f"{record['locust_version']}, CSV in {record.get('csv_dir')})")
     return lines
+
+
+def _make_out_dir(out_dir: Path | None, scenario: str) -> Path:
+    """--out-dir, created now (a click error naming it when it cannot be), or a new temporary
+    directory."""
+    if out_dir is None:
+        return Path(tempfile.mkdtemp(prefix=f"logitlab-loadtest-{scenario}-"))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"cannot create {out_dir}: {error.strerror or error}") from None
+    return out_dir
 
 
 @click.command()
@@ -154,17 +181,19 @@ def loadtest(scenario: str, users: int, spawn_rate: float, duration: float, host
     from runner.loadtest.storage import save
 
     try:
+        # out_dir is filled in below: no directory is made for options that are refused.
         config = LoadTestConfig(
             scenario=scenario, users=users, spawn_rate=spawn_rate, duration_s=duration,
-            out_dir=out_dir or Path(tempfile.mkdtemp(prefix=f"logitlab-loadtest-{scenario}-")),
-            host=loopback_url(host) if host else None, workers=workers, baseline=baseline,
-            baseline_duration_s=baseline_duration, user_rate=user_rate,
-            max_requests=max_requests, kill_worker_at_s=kill_worker_at, rss_warmup_s=rss_warmup,
-            db_url=db_url, thresholds=Thresholds(max_failure_ratio, max_p95_ms, max_rss_growth))
+            out_dir=out_dir or Path(), host=loopback_url(host) if host else None,
+            workers=workers, baseline=baseline, baseline_duration_s=baseline_duration,
+            user_rate=user_rate, max_requests=max_requests, kill_worker_at_s=kill_worker_at,
+            rss_warmup_s=rss_warmup, db_url=db_url,
+            thresholds=Thresholds(max_failure_ratio, max_p95_ms, max_rss_growth))
         check_config(config)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     sessions = open_sessions(db_url)  # fail before the run on a bad --db
+    config.out_dir = _make_out_dir(out_dir, scenario)
     err = console(stderr=True)
     try:
         record = execute(config, say=lambda text: err.print(text, markup=False,
@@ -199,9 +228,9 @@ def list_loadtests(scenario: str | None, limit: int, db_url: str | None) -> None
                   "p50", "p95", "p99", "vs echo", "result")
     for row in stored(open_sessions(db_url), scenario, limit):
         ratio = "" if row.baseline_ratio is None else f"{row.baseline_ratio:.3f}"
-        table.add_row(str(row.id), f"{row.created_at:%Y-%m-%d %H:%M}", row.scenario,
-                      str(row.users), f"{row.duration_s:g}", str(row.requests),
-                      str(row.failures), f"{row.rps:.1f}", _ms(row.p50_ms), _ms(row.p95_ms),
+        table.add_row(str(row.id), f"{row.created_at:%Y-%m-%d %H:%M}", plain(row.scenario),
+                      str(row.users), _num(row.duration_s, "g"), str(row.requests),
+                      str(row.failures), _num(row.rps, ".1f"), _ms(row.p50_ms), _ms(row.p95_ms),
                       _ms(row.p99_ms), ratio, "pass" if row.passed else "FAIL")
     console().print(table)
 
@@ -223,10 +252,10 @@ def show_loadtest(loadtest_id: int, as_json: bool, db_url: str | None) -> None:
         return
     click.echo("\n".join(summary_lines(record, loadtest_id)))
     for endpoint in record["endpoints"]:
-        click.echo(f"  {endpoint['name']}: {endpoint['requests']} requests, "
-                   f"{endpoint['failures']} failures, {endpoint['rps']:.1f} rps, p50 "
-                   f"{_ms(endpoint['p50_ms'])} p95 {_ms(endpoint['p95_ms'])} p99 "
-                   f"{_ms(endpoint['p99_ms'])} ms")
+        click.echo(f"  {endpoint.get('name')}: {endpoint.get('requests')} requests, "
+                   f"{endpoint.get('failures')} failures, {_num(endpoint.get('rps'), '.1f')} "
+                   f"rps, p50 {_ms(endpoint.get('p50_ms'))} p95 {_ms(endpoint.get('p95_ms'))} "
+                   f"p99 {_ms(endpoint.get('p99_ms'))} ms")
 
 
 @loadtests.command("scenarios")

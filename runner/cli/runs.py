@@ -11,10 +11,19 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from runner.cli.common import console, db_option, load_run, open_sessions
+from runner.cli.common import (
+    console,
+    db_option,
+    load_run,
+    open_sessions,
+    output_path,
+    plain,
+    write_output,
+)
 from runner.grid import swept
 from service.db.models import Run
 from service.runs.kinds import (
@@ -74,9 +83,9 @@ def list_runs(db_url: str | None) -> None:
         all_runs = session.scalars(select(Run).order_by(Run.id)).all()
     table = Table("id", "name", "status", "created", "source", "cells", "samples", "seed")
     for run in all_runs:
-        table.add_row(str(run.id), run.name or "", run.status, f"{run.created_at:%Y-%m-%d %H:%M}",
-                      run.source, f"{done.get(run.id, 0)}/{run.n_cells}", str(run.samples),
-                      str(run.seed))
+        table.add_row(str(run.id), plain(run.name), plain(run.status),
+                      f"{run.created_at:%Y-%m-%d %H:%M}", plain(run.source),
+                      f"{done.get(run.id, 0)}/{run.n_cells}", str(run.samples), str(run.seed))
     console().print(table)
 
 
@@ -91,9 +100,11 @@ def show(run_id: int, metrics: tuple[str, ...], db_url: str | None) -> None:
     run, kind, rows = _run_and_cells(open_sessions(db_url), run_id)
     _check_metrics(run, kind, metrics, "--metric")
     out = console()
-    out.print(f"run {run.id} [bold]{run.name or ''}[/] {run.status}: {run.source}, "
-              f"{len(rows)}/{run.n_cells} cells, {run.samples} {kind.samples}, "
-              f"seed {run.seed}, preset {run.preset}, code {run.code_version}")
+    # Text, not markup: a name or source like "[/]" is the user's text, not a rich tag.
+    out.print(Text.assemble(
+        f"run {run.id} ", (run.name or "", "bold"),
+        f" {run.status}: {run.source}, {len(rows)}/{run.n_cells} cells, {run.samples} "
+        f"{kind.samples}, seed {run.seed}, preset {run.preset}, code {run.code_version}"))
     print_cells(out, rows, swept(run.grid) or ["temperature"], metrics or SHOWN[kind.name])
 
 
@@ -107,6 +118,7 @@ def print_cells(out: Console, rows: list[dict], parameters: list[str],
 
 
 def _write_parquet(rows: list[dict], columns: tuple[str, ...], out: Path) -> None:
+    """The rows as a parquet file (built in memory, so a bad path fails like any other)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -114,14 +126,16 @@ def _write_parquet(rows: list[dict], columns: tuple[str, ...], out: Path) -> Non
         raise click.ClickException(
             "parquet export needs pyarrow: pip install 'logitlab[parquet]'"
         ) from None
-    pq.write_table(pa.table({name: [row[name] for row in rows] for name in columns}), out)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({name: [row[name] for row in rows] for name in columns}), buffer)
+    write_output(out, buffer.getvalue())
 
 
 @runs.command()
 @click.argument("run_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(dir_okay=False), callback=output_path,
               help="Output file [default: stdout; parquet needs a file].")
 @db_option
 def export(run_id: int, fmt: str, out: Path | None, db_url: str | None) -> None:
@@ -143,14 +157,14 @@ def export(run_id: int, fmt: str, out: Path | None, db_url: str | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        write_output(out, text)
 
 
 @runs.command()
 @click.argument("run_id", type=int)
 @click.option("--metric", type=click.Choice(ALL_METRICS),
               help="The statistic [default: entropy; distinct_2 for a generation run].")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(dir_okay=False), callback=output_path, required=True)
 @click.option("--top-k", type=int, help="Fix top_k when the run swept it.")
 @click.option("--min-p", type=float, help="Fix min_p when the run swept it.")
 @click.option("--repetition-penalty", type=float, help="Fix it when the run swept it.")

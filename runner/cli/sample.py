@@ -10,6 +10,7 @@ from rich.table import Table
 
 from service import sampling as core
 from service.sampling import PRESETS, RANGES, SamplingError
+from service.sampling.params import DEFAULT_LIMITS
 
 DEMO_VOCAB = 32_000
 
@@ -39,12 +40,30 @@ def _load_logits(path: Path | None) -> np.ndarray:
         ranks = np.random.default_rng(0).permutation(DEMO_VOCAB) + 1
         return (-1.1 * np.log(ranks)).astype(np.float32)
     if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
+        return _load_npy(path)
     try:
         logits = np.array(json.loads(path.read_text()), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: deep nesting
         raise click.BadParameter(f"{path}: not a JSON array of numbers ({exc})") from None
     return np.where(np.isnan(logits), -np.inf, logits)  # JSON null (NaN here) masks a token
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """A .npy array of numbers; anything else (no .npy header, pickled objects, text) is a
+    usage error, and objects are never unpickled."""
+    with path.open("rb") as file:
+        if file.read(6) != b"\x93NUMPY":  # else numpy talks of pickled data
+            raise click.BadParameter(f"{path}: not a .npy array of numbers (no .npy header)",
+                                     param_hint="'--logits'")
+    try:
+        logits = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise click.BadParameter(f"{path}: not a .npy array of numbers ({exc})",
+                                 param_hint="'--logits'") from None
+    if not isinstance(logits, np.ndarray) or logits.dtype.kind not in "iuf":
+        raise click.BadParameter(f"{path}: not a .npy array of numbers (dtype {logits.dtype})",
+                                 param_hint="'--logits'")
+    return logits
 
 
 def _knob_options(command):
@@ -67,8 +86,9 @@ def _knob_options(command):
 @click.option("--logit-bias", help="TOKEN=BIAS pairs, comma-separated.")
 @click.option("-n", "--samples", "n", type=int, default=10, show_default=True)
 @click.option("--seed", type=int, help="Seed for reproducible draws (default: fresh).")
-@click.option("--show", type=int, default=10, show_default=True,
-              help="How many of the most likely processed tokens to list per row.")
+@click.option("--show", type=click.IntRange(0, DEFAULT_LIMITS.max_logprobs), default=10,
+              show_default=True,
+              help="How many of the most likely processed tokens to list per row (0: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw result as JSON.")
 def sample(path, preset, order, context, penalty_last_n, logit_bias, n, seed, show,
                    as_json, **knobs):
@@ -93,9 +113,10 @@ def sample(path, preset, order, context, penalty_last_n, logit_bias, n, seed, sh
             table.add_row(step["stage"], str(step["kept"]), f"{step['removed_mass']:.4f}",
                           f"{step['entropy']:.4f}")
         console.print(table)
-        ids, logprobs = result.top_logprobs
-        top = ", ".join(f"{t}:{np.exp(lp):.3f}" for t, lp in zip(ids[row], logprobs[row],
-                                                                    strict=True) if t >= 0)
-        console.print(f"most likely after processing (token:prob): {top}")
+        if result.top_logprobs is not None:  # None with --show 0
+            ids, logprobs = result.top_logprobs
+            top = ", ".join(f"{t}:{np.exp(lp):.3f}" for t, lp in zip(ids[row], logprobs[row],
+                                                                        strict=True) if t >= 0)
+            console.print(f"most likely after processing (token:prob): {top}")
         console.print(f"drawn: {result.tokens[row].tolist()}")
 

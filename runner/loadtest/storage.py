@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import find_by_id
 from service.db.models import LoadTest
 
 # Keys of a record that are not columns (kept for printing only).
@@ -31,6 +32,6 @@ def list_loadtests(sessions: sessionmaker[Session], scenario: str | None = None,
 
 
 def get_loadtest(sessions: sessionmaker[Session], loadtest_id: int) -> LoadTest | None:
-    """One stored run, or None."""
+    """One stored run, or None (also for ids no 64-bit key can hold)."""
     with sessions() as session:
-        return session.get(LoadTest, loadtest_id)
+        return find_by_id(session, LoadTest, loadtest_id)

@@ -10,6 +10,7 @@ import orjson
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
+from service.db.migrate import NewerSchemaError
 from service.sampling import SamplingError
 
 PROBLEM_JSON = "application/problem+json"
@@ -132,6 +133,12 @@ def handle_sampling_error(error: SamplingError) -> Response:
     return problem(422, error.message, {error.field: [error.message]})
 
 
+def handle_newer_schema(error: NewerSchemaError) -> Response:
+    """The database is newer than this code: the deployment, not the request, must change."""
+    log.error("cannot use the database: %s", error)
+    return problem(503, f"The database cannot be used: {error}.")
+
+
 def handle_unexpected(error: Exception) -> Response:
     """A bug: log the traceback server-side, answer a generic 500 without details."""
     request_id = g.get("request_id", "-")
@@ -145,4 +152,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ma.ValidationError, handle_validation_error)
     app.register_error_handler(SamplingError, handle_sampling_error)
+    app.register_error_handler(NewerSchemaError, handle_newer_schema)
     app.register_error_handler(Exception, handle_unexpected)

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from alembic.script.revision import ResolutionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.text import Text
@@ -61,15 +60,6 @@ def hide_password(url: str) -> str:
     return re.sub(r"(//[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
-def _newer_revision(error: BaseException) -> str | None:
-    """The schema revision Alembic could not find (a newer Logit Lab wrote it), if that failed."""
-    while error is not None:
-        if isinstance(error, ResolutionError):
-            return error.argument
-        error = error.__cause__ or error.__context__
-    return None
-
-
 def open_sessions(db_url: str | None) -> sessionmaker[Session]:
     """Open the database (upgrading a fresh one) and return its session factory."""
     url = resolve_url(db_url)
@@ -77,11 +67,6 @@ def open_sessions(db_url: str | None) -> sessionmaker[Session]:
         return open_database(url)[1]
     except Exception as error:  # an unreachable server or a bad URL: say which, not a traceback
         shown = hide_password(url)
-        revision = _newer_revision(error)
-        if revision is not None:
-            raise click.ClickException(
-                f"cannot open database {shown}: the database was written by a newer Logit Lab "
-                f"(revision {revision}); upgrade the code") from error
         reason = str(error)
         password = getattr(_parse_url(url), "password", None)
         if password:  # a driver may quote the URL it was given

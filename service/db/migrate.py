@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
@@ -22,9 +24,24 @@ def alembic_config(engine: Engine | None = None, url: str | None = None) -> Conf
     return config
 
 
+class NewerSchemaError(RuntimeError):
+    """The database's schema revision is one this code does not know: a newer release wrote it."""
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every migration up to head (a no-op on an up-to-date database)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every migration up to head (a no-op on an up-to-date database); refuse, with
+    NewerSchemaError, a database that a newer Logit Lab migrated past this code's head."""
+    config = alembic_config(engine)
+    script = ScriptDirectory.from_config(config)
+    known = {revision.revision for revision in script.walk_revisions()}
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    unknown = sorted(set(current) - known)
+    if unknown:
+        raise NewerSchemaError(
+            f"the database was written by a newer Logit Lab (revision {', '.join(unknown)}; "
+            f"this code knows up to {script.get_current_head()}); upgrade the code")
+    command.upgrade(config, "head")
 
 
 def check(engine: Engine) -> None:

@@ -120,3 +120,15 @@ def test_heatmap_with_an_unfixed_swept_knob_is_422(api, database):
     response = api.get(f"/runs/{other}/heatmap.png?metric=entropy")
     assert response.status_code == 422 and response.mimetype == PROBLEM
     assert "top_k" in response.get_json()["detail"]
+
+
+def test_a_database_of_a_newer_logit_lab_is_a_503_that_says_so(tmp_path, make_app):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    open_database(url)[0].dispose()
+    with sqlite3.connect(tmp_path / "lab.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    response = make_app(DATABASE_URL=url).test_client().get("/runs")
+    assert response.status_code == 503 and response.mimetype == PROBLEM
+    assert "written by a newer Logit Lab (revision 0099" in response.get_json()["detail"]

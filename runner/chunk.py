@@ -48,7 +48,8 @@ def sorted_positions(ctx: RowContext, ids: np.ndarray, kept: np.ndarray, cell: C
     scaled[np.arange(ids.shape[1])[None, :] >= kept[:, None]] = -np.inf
     order = np.lexsort((ids, -scaled), axis=1)
     ordered = np.take_along_axis(scaled, order, axis=1)
-    cumulative = np.cumsum(np.exp(ordered - ordered[:, :1]), axis=1)
+    with np.errstate(over="ignore"):  # below the float64 range: weight 0, as in the core
+        cumulative = np.cumsum(np.exp(ordered - ordered[:, :1]), axis=1)
     return inverse_cdf(cumulative, kept[None, :], uniforms)[0]
 
 

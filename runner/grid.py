@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -28,11 +29,18 @@ class CellParams(NamedTuple):
 DEFAULTS: dict[str, float | int] = dict(CellParams(1.0, 1.0, 0, 0.0, 1.0)._asdict())
 assert tuple(DEFAULTS) == PARAMETERS
 
+# Bounds that keep a typo (0.1:2:1e9) from exhausting memory before any cell is computed:
+# values of one parameter (ranges and list items together), and cells of the whole grid.
+MAX_VALUES = 10_000
+MAX_CELLS = 1_000_000
+# top_k is stored in an INTEGER column (32 bits on PostgreSQL); any k >= V is off anyway.
+MAX_TOP_K = 2**31 - 1
+
 # name -> (predicate, description of the valid range)
 VALID: dict[str, tuple[Callable[[float], bool], str]] = {
     "temperature": (lambda v: v >= 0, ">= 0"),
     "top_p": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "top_k": (lambda v: v >= 0, "an integer >= 0"),
+    "top_k": (lambda v: 0 <= v <= MAX_TOP_K, f"an integer in [0, {MAX_TOP_K}]"),
     "min_p": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "repetition_penalty": (lambda v: v > 0, "> 0"),
 }
@@ -47,17 +55,25 @@ def _clean(value: float) -> float:
     return float(f"{value:.12g}")
 
 
-def _expand(item: str, name: str) -> list[float]:
+def _numbers(item: str, name: str) -> tuple[list[float], int]:
+    """An item's numbers and how many values it expands to (1, or a range's count)."""
     parts, flag = item.split(":"), _flag(name)
     try:
         numbers = [float(p) for p in parts]
     except ValueError:
         raise GridSpecError(f"{flag}: {item!r} is not a number or start:stop:count") from None
     if len(parts) == 1:
-        return numbers
+        return numbers, 1
     if len(parts) != 3 or not numbers[2].is_integer() or numbers[2] < 1:
         raise GridSpecError(f"{flag}: range {item!r} must be start:stop:count with count >= 1")
-    return [float(v) for v in np.linspace(numbers[0], numbers[1], int(numbers[2]))]
+    return numbers, int(numbers[2])
+
+
+def _expand(numbers: list[float], count: int) -> list[float]:
+    """The values of a parsed item: the number itself, or the range's linspace."""
+    if count == 1 and len(numbers) == 1:
+        return numbers
+    return [float(v) for v in np.linspace(numbers[0], numbers[1], count)]
 
 
 def parse_values(text: str, name: str) -> list[float | int]:
@@ -65,7 +81,12 @@ def parse_values(text: str, name: str) -> list[float | int]:
     items = [part.strip() for part in text.split(",") if part.strip()]
     if not items:
         raise GridSpecError(f"{_flag(name)}: no values given")
-    values = sorted({_clean(v) for item in items for v in _expand(item, name)})
+    parsed = [_numbers(item, name) for item in items]
+    # Counted before any range is expanded: the count, not the memory, is what is refused.
+    total = sum(count for _, count in parsed)
+    if total > MAX_VALUES:
+        raise GridSpecError(f"{_flag(name)}: at most {MAX_VALUES} values (got {total})")
+    values = sorted({_clean(v) for numbers, count in parsed for v in _expand(numbers, count)})
     check, allowed = VALID[name]
     for value in values:
         if not np.isfinite(value) or not check(value):
@@ -82,7 +103,12 @@ def build_grid(options: dict[str, str | None]) -> dict[str, list[float | int]]:
     grid = {}
     for name in PARAMETERS:
         text = options.get(name)
-        grid[name] = parse_values(text, name) if text else [DEFAULTS[name]]
+        # An empty string is a mistake (an unset shell variable), not a request for the default.
+        grid[name] = parse_values(text, name) if text is not None else [DEFAULTS[name]]
+    cells = math.prod(len(values) for values in grid.values())
+    if cells > MAX_CELLS:
+        raise GridSpecError(f"the grid has {cells} cells; at most {MAX_CELLS} (sweep fewer "
+                            "values, or split the sweep into several runs)")
     return grid
 
 

@@ -12,6 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 TOP_P_TOLERANCE = 1e-9
+LOWEST = np.finfo(np.float64).min  # what a kept logit below the float64 range becomes
+
+
+def scale(x: np.ndarray, temperature: float) -> np.ndarray:
+    """(rows, K) x / T as the core's temperature stage computes it (service.sampling.stages).
+
+    A row whose max / T overflows is first shifted by its max (softmax and every truncation
+    are invariant to the shift), and a finite logit whose x / T falls below the float64 range
+    becomes the lowest float64: still a kept token, of weight 0. Other rows are exactly x / T.
+    """
+    top = x.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = np.where(np.isfinite(top) & ~np.isfinite(np.abs(top) / temperature), top, 0.0)
+        z = (x - shift) / temperature
+    np.maximum(z, LOWEST, out=z, where=x > -np.inf)
+    return z
 
 
 class SortedRows:
@@ -44,9 +60,12 @@ class Tempered:
 
     def __init__(self, values: np.ndarray, temperature: float) -> None:
         self.temperature = temperature
-        self.z = values / temperature if temperature != 1.0 else values
+        self.z = scale(values, temperature) if temperature != 1.0 else values
         self.neg_z = -self.z  # ascending, for searchsorted
-        shifted = self.z - self.z[:, :1]  # ln w; -inf for masked tokens (the first is finite)
+        # ln w; -inf for masked tokens (the first is finite) and, as in the core's weights,
+        # for a finite logit more than the float64 range below the first.
+        with np.errstate(over="ignore"):
+            shifted = self.z - self.z[:, :1]
         self.w = np.exp(shifted)
         self.cum = np.cumsum(self.w, axis=1)
         # sum w ln w, for the entropy; the KL reuses it since ln w = (x - x_0) / T.

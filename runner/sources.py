@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_SOURCE = "zipf:V=32000,s=1.1,rows=64,seed=0"
+# rows x V of a synthetic source (8 bytes each): a typo like V=1e10 is refused, not allocated.
+MAX_SYNTHETIC_VALUES = 10**8
 
 # key -> (type, default) for each synthetic family; `context=C` gives every row a context of
 # its C most likely tokens, so that --repetition-penalty has something to penalise.
@@ -43,16 +45,22 @@ class Source:
 def _parse_options(family: str, body: str) -> dict[str, float | int]:
     schema = FAMILIES[family]
     options = {key: kind(default) for key, (kind, default) in schema.items()}
+    given: set[str] = set()
     for item in filter(None, (part.strip() for part in body.split(","))):
         key, sep, raw = item.partition("=")
         if not sep or key not in schema:
             allowed = ", ".join(f"{k}=" for k in schema)
             raise SourceSpecError(f"{family}: cannot read {item!r}; expected {allowed}")
+        if key in given:  # zipf:V=10,V=20 is a typo, not "the last one wins"
+            raise SourceSpecError(f"{family}: {key} given twice")
+        given.add(key)
         try:
             options[key] = schema[key][0](raw)
         except ValueError:
             raise SourceSpecError(f"{family}: {key}={raw!r} is not a valid "
                                   f"{schema[key][0].__name__}") from None
+        if not np.isfinite(options[key]):
+            raise SourceSpecError(f"{family}: {key} must be finite (got {raw!r})")
     _validate(family, options)
     return options
 
@@ -67,6 +75,9 @@ def _validate(family: str, o: dict[str, float | int]) -> None:
         raise SourceSpecError(f"zipf: exponent s must be >= 0 (got {o['s']})")
     if family == "gaussian" and (o["sigma"] < 0 or not 0 <= o["outliers"] <= o["V"]):
         raise SourceSpecError("gaussian: need sigma >= 0 and 0 <= outliers <= V")
+    if o["rows"] * o["V"] > MAX_SYNTHETIC_VALUES:
+        raise SourceSpecError(f"{family}: rows x V = {o['rows'] * o['V']} logits; at most "
+                              f"{MAX_SYNTHETIC_VALUES}")
 
 
 def _row_rng(seed: int, row: int) -> np.random.Generator:
@@ -115,9 +126,20 @@ def load_npy(path: str) -> np.ndarray:
     if logits.ndim != 2 or logits.shape[1] < 2 or not np.issubdtype(logits.dtype, np.floating):
         raise SourceSpecError(f"npy: expected float logits of shape [V] or [rows, V], got "
                               f"{logits.dtype} {logits.shape}")
-    if np.isnan(logits).any() or np.isposinf(logits).any():
-        raise SourceSpecError(f"npy: {path!r} contains NaN or +inf")
+    if logits.shape[0] == 0:
+        raise SourceSpecError(f"npy: {path!r} has no rows (shape {logits.shape})")
+    check_logits(logits, f"npy: {path!r}")
     return np.ascontiguousarray(logits)
+
+
+def check_logits(logits: np.ndarray, what: str) -> None:
+    """Refuse NaN, +inf and rows without a finite logit (nothing to sample), as the core does."""
+    if np.isnan(logits).any() or np.isposinf(logits).any():
+        raise SourceSpecError(f"{what} contains NaN or +inf (logits are not finite)")
+    empty = np.flatnonzero(~(logits > -np.inf).any(axis=1))
+    if empty.size:
+        raise SourceSpecError(f"{what}: row {int(empty[0])} has no finite logit: every token is "
+                              "masked (-inf)")
 
 
 def load_source(spec: str) -> Source:
@@ -129,9 +151,12 @@ def load_source(spec: str) -> Source:
         raise SourceSpecError(f"unknown source {spec!r}: use zipf:V=..,s=..,rows=..,seed=.., "
                               "gaussian:V=..,sigma=..,outliers=..,rows=..,seed=.. or npy:PATH")
     o = _parse_options(family, body)
-    if family == "zipf":
-        logits = zipf_logits(o["V"], o["s"], o["rows"], o["seed"])
-    else:
-        logits = gaussian_logits(o["V"], o["sigma"], o["outliers"], o["shift"], o["rows"],
-                                 o["seed"])
+    # A huge s or sigma overflows: -inf logits are masked tokens, +inf is refused just below.
+    with np.errstate(over="ignore"):
+        if family == "zipf":
+            logits = zipf_logits(o["V"], o["s"], o["rows"], o["seed"])
+        else:
+            logits = gaussian_logits(o["V"], o["sigma"], o["outliers"], o["shift"], o["rows"],
+                                     o["seed"])
+    check_logits(logits, family)
     return Source(spec, logits, _top_contexts(logits, int(o["context"])))

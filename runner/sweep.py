@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from runner import storage
 from runner.crn import CRN_SCHEME
 from runner.executors import Executor, LocalExecutor, RunJob
-from runner.grid import grid_cells
+from runner.grid import CellParams, grid_cells
 from runner.sources import Source, load_source
+from service.db.models import RAW_COUNTS
 from service.sampling.presets import PRESETS
 
 TOP_P_RULE = ("keep the shortest sorted prefix with cumsum >= top_p - 1e-9, plus every token "
@@ -42,17 +44,20 @@ class SweepSpec:
 
 
 def chunk_cells_for(rows: int, vocab: int, samples: int, budget: int = MEMORY_BUDGET,
-                    engine: str = "core") -> int:
+                    engine: str = "core", cells: int | None = None) -> int:
     """Cells per chunk so that a chunk's working set stays within `budget` bytes.
 
     core: each (cell, row) pair is a batch row of tiled logits plus the core's work arrays.
     prefix: the per-row tables are shared, so a cell costs only its draws and their counting.
+    At most `cells` (the grid's size): a larger chunk is the same single chunk, and a huge
+    budget must not give a count that the database cannot store.
     """
     if engine == "prefix":
         per_cell = 8 * 10 * samples * rows
     else:
         per_cell = 8 * (12 * vocab + 10 * samples) * rows
-    return max(1, budget // per_cell)
+    size = max(1, budget // max(1, per_cell))
+    return size if cells is None else max(1, min(size, cells))
 
 
 def choose_engine(spec: SweepSpec) -> str:
@@ -96,7 +101,7 @@ def create(sessions: sessionmaker[Session], spec: SweepSpec) -> int:
         n_rows=source.n_rows,
         vocab_size=source.vocab_size, n_cells=len(cells),
         chunk_cells=chunk_cells_for(source.n_rows, source.vocab_size, spec.samples,
-                                    spec.memory_budget, engine),
+                                    spec.memory_budget, engine, len(cells)),
     )
 
 
@@ -109,6 +114,15 @@ def _load(sessions: sessionmaker[Session], run_id: int) -> tuple[Any, Source]:
         raise SweepError(f"run {run_id}: source {run.source} now has shape {source.logits.shape}"
                          f", the run recorded ({run.n_rows}, {run.vocab_size})")
     return run, source
+
+
+def check_stats(cell: CellParams, stats: dict[str, Any]) -> None:
+    """Refuse a cell whose statistics are not finite or whose counts are negative: that is an
+    engine bug or an input that slipped through, and its numbers must not be stored."""
+    for name, value in stats.items():
+        if not math.isfinite(value) or (name in RAW_COUNTS and value < 0):
+            raise SweepError(f"cell {dict(cell._asdict())}: {name} = {value!r}; not stored "
+                             "(the run is marked failed)")
 
 
 def execute(sessions: sessionmaker[Session], run_id: int,
@@ -124,6 +138,19 @@ def execute(sessions: sessionmaker[Session], run_id: int,
     """
     run = _load(sessions, run_id)[0]  # the source is checked here, loaded by the executor
     storage.set_status(sessions, run_id, "running")
+    try:
+        written = _execute(sessions, run, on_cells, executor or LocalExecutor())
+    except Exception:
+        storage.set_status(sessions, run_id, "failed")  # resumable like an interrupted run
+        raise
+    storage.set_status(sessions, run_id, "finished")
+    return written
+
+
+def _execute(sessions: sessionmaker[Session], run: Any, on_cells: Callable[[int], None] | None,
+             executor: Executor) -> int:
+    """Write the run's missing cells; returns how many."""
+    run_id = run.id
     cells = grid_cells(run.grid)
     done = storage.written_cells(sessions, run_id)
     if on_cells is not None and done:
@@ -132,11 +159,13 @@ def execute(sessions: sessionmaker[Session], run_id: int,
               for first in range(0, len(cells), run.chunk_cells)]
     pending = [chunk for chunk in chunks if not all(cell in done for cell in chunk)]
     written = 0
-    for chunk, results in (executor or LocalExecutor()).map(RunJob.of(run), pending):
+    for chunk, results in executor.map(RunJob.of(run), pending):
         for cell, stats in zip(chunk, results, strict=True):
-            if cell not in done and storage.write_cell(sessions, run_id, cell, stats):
+            if cell in done:
+                continue
+            check_stats(cell, stats)
+            if storage.write_cell(sessions, run_id, cell, stats):
                 written += 1
                 if on_cells is not None:
                     on_cells(1)
-    storage.set_status(sessions, run_id, "finished")
     return written

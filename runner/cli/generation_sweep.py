@@ -56,18 +56,35 @@ def start(sessions: sessionmaker[Session], source: str, prompts: Path, grid_opti
     context = click.get_current_context()
     if context.get_parameter_source("samples") == ParameterSource.DEFAULT:
         samples = DEFAULT_SAMPLES
+    # Every check before the model loads and the run is recorded: a refused sweep leaves nothing.
     try:
-        model = load_model(source)
-        spec = GenerationSweepSpec(source, read_prompts(prompts.read_text(encoding="utf-8")),
-                                   build_grid(grid_options), max_tokens, samples, seed, preset,
-                                   self_bleu)
-    except (UnknownModelError, GridSpecError) as error:
-        raise click.UsageError(f"--prompts needs a model as --source: {error}") from None
-    if not spec.prompts:
-        raise click.UsageError(f"{prompts}: no prompts (one per non-empty line)")
+        grid = build_grid(grid_options)
+    except GridSpecError as error:
+        raise click.UsageError(str(error)) from None
+    texts = _read_prompts(prompts)
     if not 1 <= samples <= 1000:
         raise click.UsageError("--samples must be in 1..1000 for a generation sweep")
+    if not 0 <= seed < 2**63:  # the stored seed is a BIGINT; numpy refuses negative seeds
+        raise click.UsageError(f"--seed must be in [0, 2**63) (got {seed})")
+    try:
+        model = load_model(source)
+    except UnknownModelError as error:
+        raise click.UsageError(f"--prompts needs a model as --source: {error}") from None
+    spec = GenerationSweepSpec(source, texts, grid, max_tokens, samples, seed, preset, self_bleu)
     return create_generation_run(sessions, spec, model.vocab_size, name)
+
+
+def _read_prompts(path: Path) -> list[str]:
+    """The prompts of a UTF-8 file, or a usage error naming the file."""
+    try:
+        texts = read_prompts(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise click.UsageError(f"--prompts {path}: not UTF-8 text ({error})") from None
+    except OSError as error:
+        raise click.UsageError(f"--prompts {path}: cannot read it ({error.strerror})") from None
+    if not texts:
+        raise click.UsageError(f"{path}: no prompts (one per non-empty line)")
+    return texts
 
 
 def finish(sessions: sessionmaker[Session], run_id: int) -> None:
@@ -81,6 +98,9 @@ def finish(sessions: sessionmaker[Session], run_id: int) -> None:
         storage.set_status(sessions, run_id, "interrupted")
         click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)
         raise SystemExit(130) from None
+    except Exception:
+        storage.set_status(sessions, run_id, "failed")  # resumable, as a token sweep's run
+        raise
     print_generation_cells(generation_rows(sessions, run_id), swept(run.grid) or ["temperature"])
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from runner.executors.base import Executor, ExecutorError
+from runner.executors.base import Executor, ExecutorError, ExecutorOptionError
 from runner.executors.job import RunJob, compute_cells
 from runner.executors.local import LocalExecutor
 
 EXECUTORS = ("local", "processes", "dask")
 
-__all__ = ["EXECUTORS", "Executor", "ExecutorError", "LocalExecutor", "RunJob", "compute_cells",
-           "make_executor"]
+__all__ = ["EXECUTORS", "Executor", "ExecutorError", "ExecutorOptionError", "LocalExecutor",
+           "RunJob", "compute_cells", "make_executor"]
 
 
 def make_executor(name: str = "local", scheduler: str | None = None,

@@ -19,6 +19,10 @@ class ExecutorError(RuntimeError):
     """An executor that cannot start (a missing extra, an unreachable scheduler)."""
 
 
+class ExecutorOptionError(ExecutorError):
+    """An executor option that is wrong as written (a malformed scheduler address)."""
+
+
 def split(chunks: Sequence[Chunk], workers: int) -> list[Chunk]:
     """The chunks' cells in grid order, cut into tasks that keep `workers` busy.
 

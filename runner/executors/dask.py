@@ -7,7 +7,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from runner.executors.base import Chunk, ChunkResult, Executor, ExecutorError, split
+from runner.executors.base import (
+    Chunk,
+    ChunkResult,
+    Executor,
+    ExecutorError,
+    ExecutorOptionError,
+    split,
+)
 from runner.executors.job import RunJob, compute_cells
 
 # Retries of a task that raised; a task whose worker died is re-run by the scheduler itself
@@ -62,6 +69,10 @@ class DaskExecutor(Executor):
         except OSError as error:  # includes timeouts: name the scheduler, not a traceback
             self.close()
             raise ExecutorError(f"cannot reach Dask scheduler {scheduler}: {error}") from error
+        except ValueError as error:  # distributed's address parser: no port, unknown scheme
+            self.close()
+            raise ExecutorOptionError(f"--scheduler: {scheduler!r} is not a Dask scheduler "
+                                      f"address like tcp://HOST:8786 ({error})") from error
         self._as_completed = distributed.as_completed
 
     def map(self, job: RunJob, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:

@@ -53,6 +53,22 @@ def renormalize(logprob: np.ndarray) -> np.ndarray:
 
 def logsumexp_rows(x: np.ndarray) -> np.ndarray:
     """Row-wise logsumexp in float64; -inf entries are masked tokens."""
+    top, log_sum = log_normalizer(x)
+    return top + log_sum
+
+
+def log_normalizer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (top, ln Σ exp(x - top)): ln softmax(x) = (x - top) - that sum, which keeps its
+    precision where top + the sum would round the sum away (|x| near the float64 range)."""
     x = np.asarray(x, dtype=np.float64)
     top = x.max(axis=1)
-    return top + np.log(np.exp(x - top[:, None]).sum(axis=1))
+    with np.errstate(over="ignore"):  # x - top below the float64 range: -inf, of weight 0
+        shifted = x - top[:, None]
+    return top, np.log(np.exp(shifted).sum(axis=1))
+
+
+def log_softmax_at(values: np.ndarray, normalizer: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """ln softmax at (rows, K) values of rows whose normalizer is given: (x - top) - ln sum."""
+    top, log_sum = normalizer
+    with np.errstate(over="ignore"):  # a log-probability below the float64 range: -inf
+        return (values - top[:, None]) - log_sum[:, None]

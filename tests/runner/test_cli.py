@@ -88,7 +88,8 @@ def test_plot_needs_other_swept_knobs_fixed(db_url, tmp_path):
         (["--samples", "0"], "--samples must be in 1..10000"),
         (["--source", "zipf:V=50,context=2", "--repetition-penalty", "1.5", "--engine",
           "prefix"], "--engine prefix cannot apply a repetition penalty"),
-        (["--resume", "1", "--top-p", "0.5"], "--resume reuses the run's grid; drop --top-p"),
+        (["--resume", "1", "--top-p", "0.5"],
+         "--resume reuses the run's grid and settings; drop --top-p"),
     ],
 )
 def test_bad_options_are_usage_errors(db_url, args, message):

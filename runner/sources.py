@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,13 @@ class Source:
     @property
     def vocab_size(self) -> int:
         return int(self.logits.shape[1])
+
+    def digest(self) -> str:
+        """SHA-256 of the logits (dtype, shape and values): what a resume must find again."""
+        logits = np.ascontiguousarray(self.logits)
+        digest = hashlib.sha256(f"{logits.dtype.str}{logits.shape}".encode())
+        digest.update(logits.data)
+        return digest.hexdigest()
 
 
 def _parse_options(family: str, body: str) -> dict[str, float | int]:

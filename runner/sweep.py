@@ -102,6 +102,7 @@ def create(sessions: sessionmaker[Session], spec: SweepSpec) -> int:
         vocab_size=source.vocab_size, n_cells=len(cells),
         chunk_cells=chunk_cells_for(source.n_rows, source.vocab_size, spec.samples,
                                     spec.memory_budget, engine, len(cells)),
+        source_sha256=source.digest(),
     )
 
 
@@ -113,6 +114,10 @@ def _load(sessions: sessionmaker[Session], run_id: int) -> tuple[Any, Source]:
     if (source.n_rows, source.vocab_size) != (run.n_rows, run.vocab_size):
         raise SweepError(f"run {run_id}: source {run.source} now has shape {source.logits.shape}"
                          f", the run recorded ({run.n_rows}, {run.vocab_size})")
+    if run.source_sha256 is not None and source.digest() != run.source_sha256:
+        raise SweepError(f"run {run_id}: source {run.source} changed since the run started (its "
+                         "logits' SHA-256 differs); resuming would mix two sources in one run: "
+                         "start a new run")
     return run, source
 
 

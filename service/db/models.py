@@ -98,6 +98,9 @@ class Run(Base):
     n_cells: Mapped[int] = mapped_column(Integer)
     # Cells per chunk, fixed at creation so that a resumed run computes identical batches.
     chunk_cells: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of a token sweep's logits, checked on resume (None: a generation sweep, or a
+    # run created before revision 0005).
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
 
     cells: Mapped[list[Cell]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True

@@ -71,3 +71,34 @@ def test_ctrl_c_marks_the_run_interrupted(tmp_path):
     assert process.returncode == 130
     assert b"logitlab sweep --resume 1" in stderr
     assert get_run(sessions, 1).status == "interrupted"
+
+
+def test_resume_refuses_a_source_that_changed_since_the_run_started(tmp_path):
+    import numpy as np
+    import pytest
+
+    from runner.grid import build_grid
+    from runner.sweep import SweepError, SweepSpec, create, execute
+    from service.db import Run
+
+    path = tmp_path / "logits.npy"
+    rng = np.random.default_rng(0)
+    original = rng.normal(0, 3, (2, 50))
+    np.save(path, original)
+    _, sessions = open_database(f"sqlite:///{tmp_path / 'lab.db'}")
+    grid = build_grid({"temperature": "0.5,1.0", "top_p": "0.9,1.0"})
+    run_id = create(sessions, SweepSpec(f"npy:{path}", grid, 20, 3))
+    np.save(path, original + 1e-9)  # same shape, other logits
+    with pytest.raises(SweepError, match="changed since the run started"):
+        execute(sessions, run_id)
+    np.save(path, original[:1])
+    with pytest.raises(SweepError, match=r"now has shape \(1, 50\)"):
+        execute(sessions, run_id)
+    np.save(path, original)
+    assert execute(sessions, run_id) == 4
+    # A run recorded before revision 0005 has no digest: it resumes on the shape check alone.
+    np.save(path, original + 1e-9)
+    with sessions.begin() as session:
+        session.get(Run, run_id).source_sha256 = None
+        session.get(Run, run_id).status = "interrupted"
+    assert execute(sessions, run_id) == 0  # every cell is stored already

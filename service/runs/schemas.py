@@ -49,6 +49,9 @@ class RunSchema(ma.Schema):
     vocab_size = ma.fields.Integer(required=True)
     n_cells = ma.fields.Integer(required=True)
     chunk_cells = ma.fields.Integer(required=True)
+    source_sha256 = ma.fields.String(allow_none=True, metadata={
+        "description": "SHA-256 of a token sweep's logits, checked on resume (null for "
+                       "generation runs and runs recorded before it was kept)"})
     cells_done = ma.fields.Integer(required=True)
 
 

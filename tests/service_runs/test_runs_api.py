@@ -3,6 +3,7 @@
 import pytest
 
 from runner.grid import build_grid
+from runner.sources import load_source
 from runner.sweep import SweepSpec, create, execute
 from service.db import open_database
 
@@ -39,6 +40,7 @@ def test_list_and_show(api, database):
     assert run["cells_done"] == run["n_cells"] == 9 and run["seed"] == 7
     assert run["grid"]["top_p"] == [0.5, 0.9, 1.0] and run["preset"] == "vllm"
     assert "1e-9" in run["top_p_rule"]
+    assert run["source_sha256"] == load_source(run["source"]).digest()
 
 
 def test_cells_filters_order_and_pages(api, database):

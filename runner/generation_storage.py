@@ -81,11 +81,15 @@ def execute_generation(sessions: sessionmaker[Session], run_id: int,
     storage.set_status(sessions, run_id, "running")
     done = written(sessions, run_id)
     count = 0
-    for cell, stats in compute_cells(spec, skip=done):
-        if write(sessions, run_id, cell, stats):
-            count += 1
-        if on_cell:
-            on_cell(1)
+    try:
+        for cell, stats in compute_cells(spec, skip=done):
+            if write(sessions, run_id, cell, stats):
+                count += 1
+            if on_cell:
+                on_cell(1)
+    except Exception:
+        storage.set_status(sessions, run_id, "failed")  # resumable, as a token sweep's
+        raise
     storage.set_status(sessions, run_id, "finished")
     return count
 

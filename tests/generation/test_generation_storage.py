@@ -52,6 +52,25 @@ def test_a_run_is_stored_like_other_sweeps_and_resumes(sessions):
     assert get_run(sessions, run_id).status == "finished"
 
 
+def test_a_run_that_fails_midway_is_marked_failed_and_resumes(sessions, monkeypatch):
+    import runner.generation_storage as generation_storage
+
+    spec = _spec()
+    run_id = create_generation_run(sessions, spec, vocab_size=3965, name="gen")
+
+    def first_then_fail(spec, skip=None):
+        yield next(compute_cells(spec, skip=skip))
+        raise RuntimeError("the model went away")
+
+    monkeypatch.setattr(generation_storage, "compute_cells", first_then_fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        execute_generation(sessions, run_id)
+    assert get_run(sessions, run_id).status == "failed"
+    monkeypatch.undo()
+    assert execute_generation(sessions, run_id) == 1  # the cell written before the failure stays
+    assert get_run(sessions, run_id).status == "finished"
+
+
 def test_sweep_cli_with_prompts_end_to_end(tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("The for statement\nA class\n")

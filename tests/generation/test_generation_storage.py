@@ -3,6 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
+from runner import generation_storage
 from runner.cli import main
 from runner.generation_storage import (
     create_generation_run,
@@ -53,8 +54,6 @@ def test_a_run_is_stored_like_other_sweeps_and_resumes(sessions):
 
 
 def test_a_run_that_fails_midway_is_marked_failed_and_resumes(sessions, monkeypatch):
-    import runner.generation_storage as generation_storage
-
     spec = _spec()
     run_id = create_generation_run(sessions, spec, vocab_size=3965, name="gen")
 

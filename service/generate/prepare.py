@@ -53,6 +53,14 @@ def check_limits(args: dict[str, Any]) -> None:
                        f"(LOGITLAB_{key})")
 
 
+def read_prompt(model: LanguageModel, text: str) -> list[int]:
+    """The prompt's ids as the model reads them, with any BOS it puts in front, so that
+    usage and the length limits count every token read."""
+    ids = model.encode(text)
+    reads = getattr(model, "reads", None)
+    return reads(ids) if reads is not None else ids
+
+
 def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepared:
     """The prompt and GenerationRequest for validated /generate arguments (no Flask needed)."""
     stops, template_stops = args.get("stop") or [], []
@@ -63,10 +71,10 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepa
     stop_ids = [s for s in stops if isinstance(s, int)]
     if any(token >= model.vocab_size for token in stop_ids):
         raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
-    prompt_ids = model.encode(prompt)
+    prompt_ids = read_prompt(model, prompt)
     own_limit = getattr(model, "max_context", None)
-    # The last step reads the model's prefix, the prompt and max_tokens - 1 generated tokens.
-    longest = len(getattr(model, "prefix", ())) + len(prompt_ids) + args["max_tokens"] - 1
+    # The last step reads the prompt and max_tokens - 1 generated tokens.
+    longest = len(prompt_ids) + args["max_tokens"] - 1
     if own_limit is not None and longest > own_limit:
         raise _bad("max_tokens", f"prompt tokens ({len(prompt_ids)}) + max_tokens exceed what "
                    f"{model.name} can read ({own_limit} positions)")

@@ -1,6 +1,8 @@
 """A Hugging Face causal LM from a local directory (extra `[hf]`); torch is imported lazily."""
 
 import inspect
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -8,6 +10,62 @@ import numpy as np
 
 from service.lm.kv import CachedContinuations
 from service.lm.registry import UnknownModelError
+
+# SentencePiece's byte-fallback tokens, and its stand-in for a space.
+BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+SPACE = "\u2581"
+
+
+def byte_level_alphabet() -> dict[str, int]:
+    """GPT-2's byte-level BPE alphabet: the printable character standing for each byte."""
+    printable = {*range(ord("!"), ord("~") + 1), *range(ord("\xa1"), ord("\xac") + 1),
+                 *range(ord("\xae"), ord("\xff") + 1)}
+    others = (b for b in range(256) if b not in printable)
+    return {**{chr(b): b for b in printable}, **{chr(256 + i): b for i, b in enumerate(others)}}
+
+
+def decoder_types(tokenizer: Any) -> set[str]:
+    """The types of a fast tokenizer's decoder and of its parts (none for a slow one)."""
+    decoder = getattr(getattr(tokenizer, "backend_tokenizer", None), "decoder", None)
+    if decoder is None:
+        return set()
+    found, todo = set(), [json.loads(decoder.__getstate__())]
+    while todo:
+        part = todo.pop()
+        found.add(part.get("type"))
+        todo.extend(part.get("decoders") or [])
+    return found
+
+
+class TokenBytes:
+    """Each token's own bytes, so that a token holding part of a UTF-8 character keeps its
+    byte(s) rather than decoding on its own to U+FFFD."""
+
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+        self.special = set(tokenizer.all_special_ids)
+        types = decoder_types(tokenizer)
+        self.byte_level = byte_level_alphabet() if "ByteLevel" in types else None
+        self.sentencepiece = bool(types & {"ByteFallback", "Metaspace"}) or hasattr(
+            tokenizer, "sp_model")
+
+    def __call__(self, ids: Sequence[int]) -> list[bytes]:
+        ids = [int(i) for i in ids]
+        return [self.one(i, token) for i, token in
+                zip(ids, self.tokenizer.convert_ids_to_tokens(ids), strict=True)]
+
+    def one(self, token_id: int, token: str | None) -> bytes:
+        """A token's bytes from its vocabulary string; its decoded text where none applies."""
+        if token is not None and self.byte_level is not None:
+            # As the ByteLevel decoder reads every token, special and added ones too: a token
+            # with a character outside the alphabet (a space, say) is its own UTF-8 text.
+            if all(c in self.byte_level for c in token):
+                return bytes(self.byte_level[c] for c in token)
+            return token.encode("utf-8")
+        if token is not None and self.sentencepiece and token_id not in self.special:
+            byte = BYTE_TOKEN.fullmatch(token)
+            return bytes([int(byte[1], 16)]) if byte else token.replace(SPACE, " ").encode()
+        return self.tokenizer.decode([token_id], clean_up_tokenization_spaces=False).encode("utf-8")
 
 
 class HFModel:
@@ -58,6 +116,7 @@ class HFModel:
         # What the model reads before the prompt; an empty context still needs one token.
         self.prefix = [bos] if bos is not None else []
         self.empty = self.prefix or [self.eos_id if self.eos_id is not None else 0]
+        self._token_bytes = TokenBytes(self.tokenizer)
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_special_tokens=False))
@@ -69,7 +128,13 @@ class HFModel:
         return [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
 
     def token_bytes(self, ids: Sequence[int]) -> list[bytes]:
-        return [text.encode("utf-8") for text in self.token_strings(ids)]
+        return self._token_bytes(ids)
+
+    def reads(self, ids: Sequence[int]) -> list[int]:
+        """The ids the model reads for a context: the prefix (BOS) in front unless the context
+        already starts with it, as chat templates that write bos_token make it do."""
+        ids = list(ids)
+        return ids if ids[:len(self.prefix)] == self.prefix else [*self.prefix, *ids]
 
     def forward(self, ids: Sequence[int], cache: Any = None) -> tuple[np.ndarray, Any]:
         """Next-token logits (float64) after reading `ids` on top of `cache` (None: nothing
@@ -81,14 +146,14 @@ class HFModel:
 
     def continuations(self, prompt_ids: Sequence[int]) -> CachedContinuations:
         """Generation's reader: the prompt read once, then one new token per choice and step."""
-        return CachedContinuations(self.forward, [*self.prefix, *prompt_ids], self.empty)
+        return CachedContinuations(self.forward, self.reads(prompt_ids), self.empty)
 
     def logits(self, contexts: Sequence[Sequence[int]]) -> np.ndarray:
         """One forward pass per context (exact: no padding), last position, float64."""
         rows = []
         with self._torch.no_grad():
             for context in contexts:
-                ids = [*self.prefix, *context] or self.empty
+                ids = self.reads(context) or self.empty
                 out = self.model(input_ids=self._torch.tensor([ids]), use_cache=False,
                                  **self._last_only)
                 rows.append(out.logits[0, -1].double().numpy())

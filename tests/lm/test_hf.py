@@ -121,3 +121,118 @@ def test_loading_prints_no_progress_bar(model_dir, capfd):
     HFModel("hf:tiny", str(model_dir))
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()  # the caller's setting is left as it was
+
+
+def test_token_bytes_are_the_raw_bytes_of_a_partial_character(model_dir):
+    lm = load_model(f"hf:{model_dir}")
+    # Byte-level BPE writes byte 0xC3 as "Ã" and the continuation byte 0xBC as "¼".
+    lead, tail = lm.tokenizer.convert_tokens_to_ids(["Ã", "¼"])
+    assert lm.token_bytes([lead, tail]) == [b"\xc3", b"\xbc"]
+    ids = lm.encode("Grüße!")
+    assert b"".join(lm.token_bytes(ids)) == "Grüße!".encode()
+    assert lm.token_bytes([lm.eos_id]) == [b"<|endoftext|>"]  # a special token: its text
+
+
+def test_token_bytes_concatenate_to_the_tokenizers_text(model_dir):
+    from service.lm.hf import TokenBytes
+
+    lm = load_model(f"hf:{model_dir}")
+    rng = np.random.default_rng(0)
+    for length in rng.integers(1, 12, size=300):
+        ids = rng.integers(0, lm.vocab_size, size=length).tolist()
+        text = b"".join(lm.token_bytes(ids)).decode("utf-8", errors="replace")
+        assert text == lm.decode(ids), ids
+    # Added and special tokens go through the ByteLevel decoder too: "café" is read through
+    # its alphabet (é stands for byte E9, "<|Ã" ends with byte C3, which "¼" completes), a
+    # token with a character outside it (a space) as its UTF-8 text.
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.add_tokens(["café", " x y", "<|im_start|>"])
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|Ã"]})
+    token_bytes = TokenBytes(tokenizer)
+    pool = [*range(len(tokenizer) - 8, len(tokenizer)),
+            *tokenizer.convert_tokens_to_ids(["Ã", "¼", "©"])]
+    for length in rng.integers(1, 12, size=300):
+        ids = rng.choice(pool, size=length).tolist()
+        text = b"".join(token_bytes(ids)).decode("utf-8", errors="replace")
+        assert text == tokenizer.decode(ids, clean_up_tokenization_spaces=False), ids
+
+
+def test_token_bytes_of_a_sentencepiece_style_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, normalizers
+
+    from service.lm.hf import TokenBytes
+
+    # Llama's layout: byte-fallback tokens <0x00>..<0xFF>, "▁" for a space.
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, **{f"<0x{b:02X}>": 3 + b for b in range(256)},
+             "▁": 259, "h": 260, "i": 261, "▁h": 262, "▁hi": 263}
+    bpe = Tokenizer(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>",
+                               byte_fallback=True))
+    bpe.normalizer = normalizers.Sequence([normalizers.Prepend("▁"),
+                                           normalizers.Replace(" ", "▁")])
+    bpe.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(),
+                                     decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>",
+                                                     eos_token="</s>", unk_token="<unk>")
+    ids = tokenizer.encode("hi é", add_special_tokens=False)
+    assert tokenizer.convert_ids_to_tokens(ids) == ["▁hi", "▁", "<0xC3>", "<0xA9>"]
+    assert TokenBytes(tokenizer)(ids) == [b" hi", b" ", b"\xc3", b"\xa9"]
+    assert TokenBytes(tokenizer)([1, 2]) == [b"<s>", b"</s>"]
+
+
+class ReadIds:
+    """A transformers model that notes the input ids of every forward pass."""
+
+    def __init__(self, model):
+        self.model, self.reads = model, []
+
+    def __call__(self, input_ids, **kwargs):
+        self.reads.append(input_ids[0].tolist())
+        return self.model(input_ids=input_ids, **kwargs)
+
+
+CONVERSATIONS = [
+    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+    [{"role": "user", "content": "A while loop?"}, {"role": "assistant", "content": "Yes."},
+     {"role": "user", "content": "Grüße!"}],
+]
+
+
+def _reads_of_a_chat(lm, messages, template=None):
+    """What the model reads to generate after `messages`, and the request's prompt ids."""
+    from service.generate.prepare import build
+
+    args = {"messages": messages, "max_tokens": 1, "n": 1, "seed": 1, "template": template}
+    prepared = build(args, lm, 10_000)
+    lm.model = ReadIds(lm.model)
+    generate(lm, prepared.request, 1)
+    lm.logits([lm.encode(prepared.prompt)])  # /lm/next's reading of the same text
+    generation, fresh = lm.model.reads
+    lm.model = lm.model.model
+    assert generation == fresh
+    return generation, prepared.request.prompt_ids
+
+
+def test_a_template_that_writes_bos_is_read_with_one_bos(model_dir, make_app):
+    lm = load_model(f"hf:{model_dir}")
+    for messages in CONVERSATIONS:
+        expected = list(lm.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=False))
+        assert expected[:2] == [lm.tokenizer.bos_token_id, *lm.encode("[")]
+        assert _reads_of_a_chat(lm, messages) == (expected, expected)
+    name = f"hf:{model_dir}"
+    client = make_app(MODELS=[name]).test_client()
+    body = client.post("/generate", json={"model": name, "messages": CONVERSATIONS[0],
+                                          "max_tokens": 2, "seed": 1}).get_json()
+    expected = lm.tokenizer.apply_chat_template(CONVERSATIONS[0], add_generation_prompt=True,
+                                                tokenize=True, return_dict=False)
+    assert body["usage"]["prompt_tokens"] == len(expected)
+
+
+def test_a_template_without_bos_still_gets_the_models_bos(model_dir):
+    lm = load_model(f"hf:{model_dir}")
+    template = CHAT_TEMPLATE.removeprefix("{{ bos_token }}")
+    for messages in CONVERSATIONS:
+        text = lm.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                tokenize=False, chat_template=template)
+        expected = [lm.tokenizer.bos_token_id, *lm.encode(text)]
+        assert _reads_of_a_chat(lm, messages, template) == (expected, expected)

@@ -5,14 +5,23 @@ from dataclasses import dataclass, field
 
 
 def held_back(text: str, stops: Sequence[str]) -> int:
-    """How many trailing characters to withhold: a cut multi-byte character or a stop's prefix."""
-    hold = len(text) - len(text.rstrip("\ufffd"))
+    """How many trailing characters to withhold: a cut character and what could begin a stop."""
+    # A cut character reads as U+FFFD until it completes; a stop may then match across it, so
+    # the stop prefixes are looked for in the text before it (trailing replacement characters
+    # that are final are held too, which only delays them).
+    stable = text.rstrip("\ufffd")
+    return len(text) - len(stable) + _stop_prefix(stable, stops)
+
+
+def _stop_prefix(text: str, stops: Sequence[str]) -> int:
+    """Length of the longest end of `text` that is a proper beginning of a stop string."""
+    longest = 0
     for stop in stops:
-        for size in range(min(len(stop) - 1, len(text)), 0, -1):
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
             if text.endswith(stop[:size]):
-                hold = max(hold, size)
+                longest = size
                 break
-    return hold
+    return longest
 
 
 def first_stop(text: str, stops: Sequence[str]) -> int:

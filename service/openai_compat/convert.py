@@ -10,6 +10,7 @@ from service.generate.fields import KNOBS
 from service.generate.output import usage
 from service.generate.prepare import Prepared
 from service.generation.choice import ChoiceState
+from service.openai_compat.logprobs import completion_logprobs, joined, prompt_logprobs
 
 DEFAULT_MAX_TOKENS = 16
 
@@ -53,24 +54,6 @@ def envelope(kind: str, prepared: Prepared) -> dict[str, Any]:
             "system_fingerprint": f"logitlab-seed-{prepared.seed}"}
 
 
-def token_texts(model: Any, ids: list[int]) -> list[str]:
-    """OpenAI's token strings: the token's bytes as text, a partial character as \\xNN."""
-    return [raw.decode("utf-8", errors="backslashreplace") for raw in model.token_bytes(ids)]
-
-
-def completion_logprobs(prepared: Prepared, choice: ChoiceState) -> dict[str, Any]:
-    """The legacy completions logprobs object."""
-    model, texts = prepared.model, token_texts(prepared.model, choice.tokens)
-    offsets, at = [], 0
-    for text in texts:
-        offsets.append(at)
-        at += len(text)
-    tops = [{s: lp for s, (_, lp) in zip(token_texts(model, [t for t, _ in top]), top,
-                                          strict=True)} for top in choice.top_logprobs]
-    return {"tokens": texts, "token_logprobs": choice.logprobs, "top_logprobs": tops,
-            "text_offset": offsets}
-
-
 def _entry(model: Any, token: int, logprob: float) -> dict[str, Any]:
     raw = model.token_bytes([token])[0]
     return {"token": raw.decode("utf-8", errors="backslashreplace"), "logprob": logprob,
@@ -89,16 +72,29 @@ def chat_logprobs(prepared: Prepared, choice: ChoiceState) -> dict[str, Any]:
     return {"content": content, "refusal": None}
 
 
+def _echoed_logprobs(prepared: Prepared, choices: list[ChoiceState],
+                     echo: bool) -> list[dict[str, Any] | None]:
+    """Each choice's logprobs object; with `echo` the prompt's tokens come first."""
+    if prepared.request.logprobs is None:
+        return [None] * len(choices)
+    model, start = prepared.model, len(prepared.prompt) if echo else 0
+    own = [completion_logprobs(model, c, start) for c in choices]
+    if not echo:
+        return own
+    request = prepared.request
+    head = prompt_logprobs(model, request.prompt_ids, request.logprobs or 0, prepared.prompt)
+    return [joined(head, part) for part in own]
+
+
 def completion_response(prepared: Prepared, choices: list[ChoiceState],
                         echo: bool = False) -> dict[str, Any]:
-    """The text_completion object (`echo` puts the prompt before each text)."""
-    wanted = prepared.request.logprobs is not None
+    """The text_completion object (`echo` puts the prompt, and its tokens' logprobs, first)."""
     head = prepared.prompt if echo else ""
+    logprobs = _echoed_logprobs(prepared, choices, echo)
     return {**envelope("text_completion", prepared), "usage": usage(prepared, choices),
             "choices": [{"index": c.index, "text": head + c.text,
-                         "finish_reason": c.finish_reason,
-                         "logprobs": completion_logprobs(prepared, c) if wanted else None}
-                        for c in choices]}
+                         "finish_reason": c.finish_reason, "logprobs": lp}
+                        for c, lp in zip(choices, logprobs, strict=True)]}
 
 
 def chat_response(prepared: Prepared, choices: list[ChoiceState]) -> dict[str, Any]:

@@ -65,8 +65,13 @@ class CompletionRequestSchema(ma.Schema):
             **common_fields(),
             "prompt": ma.fields.Raw(required=True, metadata={
                 "description": "a string, or a list holding one string"}),
-            "logprobs": Int(allow_none=True, validate=Range(0, 20)),
-            "echo": ma.fields.Boolean(load_default=False),
+            "logprobs": Int(allow_none=True, validate=Range(0, 20), metadata={
+                "description": "top-k alternatives per token; a text that two tokens share is "
+                "listed once, with the likelier logprob; text_offset is the character of "
+                "text where the token's first byte falls"}),
+            "echo": ma.fields.Boolean(load_default=False, metadata={
+                "description": "put the prompt before each text; with logprobs the prompt's "
+                "tokens come first, with the model's raw logprobs (the first token's null)"}),
         }
 
 

@@ -1,6 +1,8 @@
 """OpenAI streaming: `data: {chunk}` lines per token and per finish, then `data: [DONE]`."""
 
+from collections import defaultdict
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from service.generate.output import usage
@@ -8,18 +10,21 @@ from service.generate.prepare import Prepared
 from service.generation.choice import ChoiceState
 from service.generation.loop import Event
 from service.generation.stream import sse
-from service.openai_compat.convert import _entry, envelope, token_texts
+from service.openai_compat.convert import _entry, envelope
+from service.openai_compat.logprobs import TextOffsets, token_texts, top_dict
 
 
-def _completion_delta(prepared: Prepared, event: Event, wanted: bool) -> dict[str, Any]:
+def _completion_delta(prepared: Prepared, event: Event, wanted: bool,
+                      offsets: dict[int, TextOffsets]) -> dict[str, Any]:
     choice: dict[str, Any] = {"index": event.index, "text": event.text, "logprobs": None,
                               "finish_reason": event.finish_reason}
     if wanted and event.token is not None:
-        model, top = prepared.model, event.top or []
-        names = token_texts(model, [t for t, _ in top])
+        model = prepared.model
+        raw = model.token_bytes([event.token])[0]
         choice["logprobs"] = {
             "tokens": token_texts(model, [event.token]), "token_logprobs": [event.logprob],
-            "top_logprobs": [{s: lp for s, (_, lp) in zip(names, top, strict=True)}]}
+            "top_logprobs": [top_dict(model, event.top or [])],
+            "text_offset": [offsets[event.index].next(raw)]}
     return choice
 
 
@@ -46,7 +51,8 @@ def chunks(kind: str, prepared: Prepared, events: Iterator[Event], choices: list
             opening = {"index": index, "delta": {"role": "assistant", "content": ""},
                        "logprobs": None, "finish_reason": None}
             yield sse({**head, "choices": [opening]})
-    delta = _chat_delta if chat else _completion_delta
+    # Each choice's text_offset counts from the start of its own text, as unstreamed.
+    delta = _chat_delta if chat else partial(_completion_delta, offsets=defaultdict(TextOffsets))
     for event in events:
         yield sse({**head, "choices": [delta(prepared, event, wanted)]})
     if include_usage:

@@ -7,12 +7,17 @@ from typing import Any
 
 import flask
 import flask_smorest
+from apispec import BasePlugin
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from service import errors, jsonio
+from service.security import PUBLIC_ENDPOINTS
+
+# The OpenAPI security scheme for LOGITLAB_API_TOKEN (`Authorization: Bearer <token>`).
+BEARER = "bearerAuth"
 
 
 def custom_field_properties(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
@@ -65,6 +70,20 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()
 
 
+class BearerSecurityPlugin(BasePlugin):
+    """apispec plugin: every operation but the public ones (service.security's
+    PUBLIC_ENDPOINTS, such as /healthz) requires the bearer token. Documentation only: the
+    token check itself is service.security's."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        rule = kwargs.get("rule")
+        if rule is not None and rule.endpoint in PUBLIC_ENDPOINTS:
+            return
+        for operation in (operations or {}).values():
+            operation.setdefault("security", [{BEARER: []}])
+
+
 class LogitLabApi(Api):
     """Api whose error responses are RFC 9457 problem documents."""
 
@@ -74,8 +93,14 @@ class LogitLabApi(Api):
         errors.init_app(self._app)
 
     def _init_spec(self, **kwargs: Any) -> None:
+        # Under an API token, document it: Swagger UI then offers "Authorize" and sends it.
+        # Without one nothing asks for a token, so nothing is documented.
+        if self._app.config.get("API_TOKEN"):
+            kwargs["extra_plugins"] = [*kwargs.get("extra_plugins", ()), BearerSecurityPlugin()]
         super()._init_spec(**kwargs)
         self.ma_plugin.converter.add_attribute_function(custom_field_properties)
+        if self._app.config.get("API_TOKEN"):
+            self.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
 
     def _register_responses(self) -> None:
         """Like flask-smorest's, but error bodies are `application/problem+json`."""

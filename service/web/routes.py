@@ -18,6 +18,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 # JSON endpoints of the runs blueprint that a browser's navigation gets as a page instead.
 PAGES = {"runs.list_runs": "web/runs.html", "runs.show_run": "web/run.html"}
+# The playground draws at most this many bars (more take seconds and no one reads them).
+MAX_BARS = 1000
 
 
 def _page_without_data(req) -> bool:
@@ -35,8 +37,11 @@ def _register_public(state) -> None:
 @bp.get("/")
 def playground() -> str:
     """The playground: logits source, knobs, before/after chart, trace and samples."""
+    config = current_app.config
     return render_template("web/playground.html", knobs=knobs_json(), stages=list(STAGES),
-                           presets={name: list(order) for name, order in PRESETS.items()})
+                           presets={name: list(order) for name, order in PRESETS.items()},
+                           max_vocab=config["MAX_VOCAB"], max_n=config["MAX_N"],
+                           max_bars=MAX_BARS)
 
 
 @bp.before_app_request

@@ -116,3 +116,30 @@ def test_in_process_benchmark_times_each_endpoint_and_refuses_errors():
     assert list(flushed) == ["/sample"] and 0 < flushed["/sample"] < 1e6
     with pytest.raises(RuntimeError, match="422"):
         in_process_us(b'{"logits": [null, null]}', ("/sample",), rounds=1, calls=1)
+
+
+def test_openapi_documents_the_bearer_token_when_one_is_set(client, make_app):
+    spec = make_app(API_TOKEN="s3cret").test_client().get("/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"] == {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's own parameters, not an operation
+                continue
+            if path == "/healthz":  # public, as /openapi.json and /docs
+                assert "security" not in operation, (method, path)
+            else:
+                assert operation["security"] == [{"bearerAuth": []}], (method, path)
+    assert "security" not in spec
+    # Without a token nothing is asked for, so nothing is documented.
+    open_spec = client.get("/openapi.json").get_json()
+    assert "securitySchemes" not in open_spec.get("components", {})
+    assert not any("security" in operation for operations in open_spec["paths"].values()
+                   for method, operation in operations.items() if method != "parameters")
+
+
+def test_the_favicon_the_docs_page_asks_for_is_served_without_a_token(make_app):
+    for client in (make_app().test_client(), make_app(API_TOKEN="s3cret").test_client()):
+        response = client.get("/favicon.ico")
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.data.startswith(b"\x89PNG")

@@ -129,3 +129,54 @@ def screenshot(browser):
         return path
 
     return save
+
+
+# A run id beyond 2**53: JavaScript's Number would round it (to ...847000).
+BIG_RUN_ID = 2**60 + 1
+ODD_SWEEPS = {
+    "big-id": ["--temperature", "0.5,1.0", "--top-p", "0.5,1.0"],
+    "interrupted": ["--temperature", "0.5,1.0,1.5", "--top-p", "0.5,1.0"],
+    "zero-cells": ["--temperature", "0.5,1.0", "--top-p", "0.5,1.0"],
+}
+
+
+@pytest.fixture(scope="session")
+def odd_database(tmp_path_factory):
+    """A folder and environment whose database holds runs the sweep CLI would not leave behind:
+    one stored under the id BIG_RUN_ID, one interrupted (no cells at temperature 1.0), one
+    failed before its first cell, and one load test."""
+    import sqlite3
+
+    folder = tmp_path_factory.mktemp("web-odd")
+    path = folder / "runs.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
+    env["LOGITLAB_DATABASE_URL"] = f"sqlite:///{path}"
+    for name, knobs in ODD_SWEEPS.items():
+        subprocess.run([_logitlab(), "sweep", "--source", "zipf:V=200,s=1.1,rows=2,seed=0",
+                        *knobs, "--samples", "20", "--seed", "1", "--name", name],
+                       check=True, env=env, stdout=subprocess.DEVNULL, timeout=120)
+    with sqlite3.connect(path) as db:
+        ids = dict(db.execute("SELECT name, id FROM runs"))
+        db.execute("UPDATE runs SET id = ? WHERE id = ?", (BIG_RUN_ID, ids["big-id"]))
+        db.execute("UPDATE cells SET run_id = ? WHERE run_id = ?", (BIG_RUN_ID, ids["big-id"]))
+        db.execute("DELETE FROM cells WHERE run_id = ? AND temperature = 1.0",
+                   (ids["interrupted"],))
+        db.execute("UPDATE runs SET status = 'running' WHERE id = ?", (ids["interrupted"],))
+        db.execute("DELETE FROM cells WHERE run_id = ?", (ids["zero-cells"],))
+        db.execute("UPDATE runs SET status = 'failed' WHERE id = ?", (ids["zero-cells"],))
+        db.execute(
+            "INSERT INTO loadtests (id, created_at, scenario, host, self_hosted, users, spawn_rate,"
+            " duration_s, config, requests, failures, failure_ratio, rps, endpoints,"
+            " failure_messages, passed, problems, code_version, locust_version) VALUES (1,"
+            " '2026-01-01 00:00:00', 'small-json', 'http://127.0.0.1:1', 1, 4, 4.0, 20.0, '{}',"
+            " 100, 0, 0.0, 10.5, '{}', '{}', 1, '[]', '0.1', '2.47')")
+    return folder, env
+
+
+@pytest.fixture(scope="session")
+def odd_server(odd_database):
+    """`logitlab serve` over the odd runs."""
+    folder, env = odd_database
+    process, base = start_server(env, folder / "server.log", workers=1)
+    yield base
+    stop_server(process)

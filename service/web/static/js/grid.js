@@ -1,8 +1,14 @@
 // Arrange a run's cells on the temperature x top_p grid (values as stored, nothing computed).
 
-export function metricGrid(cells, metric) {
-  const temperatures = [...new Set(cells.map((c) => c.temperature))].sort((a, b) => a - b);
-  const topPs = [...new Set(cells.map((c) => c.top_p))].sort((a, b) => a - b);
+// The axes are the run's swept values (`grid`, when given) and the cells' own: a row or column
+// without cells (an interrupted run) stays on the chart, its values missing (null, grey).
+function axis(cells, key, swept) {
+  return [...new Set([...(swept || []), ...cells.map((c) => c[key])])].sort((a, b) => a - b);
+}
+
+export function metricGrid(cells, metric, grid = null) {
+  const temperatures = axis(cells, 'temperature', grid?.temperature);
+  const topPs = axis(cells, 'top_p', grid?.top_p);
   const values = temperatures.map(() => topPs.map(() => null));
   for (const c of cells) {
     values[temperatures.indexOf(c.temperature)][topPs.indexOf(c.top_p)] = c[metric];

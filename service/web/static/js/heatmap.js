@@ -14,8 +14,8 @@ function describe(metric, t, p, v) {
   return `temperature ${sig(t)}, top_p ${sig(p)}: ${metric} = ${v === null ? 'missing' : sig(v, 5)}`;
 }
 
-export function renderHeatmap(container, { cells, metric, tooltip, readout }) {
-  const { temperatures, topPs, values, low, high } = metricGrid(cells, metric);
+export function renderHeatmap(container, { cells, metric, grid, tooltip, readout }) {
+  const { temperatures, topPs, values, low, high } = metricGrid(cells, metric, grid);
   const T = temperatures.length;
   const P = topPs.length;
   const width = 720;
@@ -106,8 +106,8 @@ export function renderHeatmap(container, { cells, metric, tooltip, readout }) {
     + `(${sig(temperatures[0], 3)}–${sig(temperatures[T - 1], 3)}) and ${P} top_p values.`;
 }
 
-export function valuesTable(container, { cells, metric }) {
-  const { temperatures, topPs, values } = metricGrid(cells, metric);
+export function valuesTable(container, { cells, metric, grid }) {
+  const { temperatures, topPs, values } = metricGrid(cells, metric, grid);
   const head = html('tr', {}, [html('th', { scope: 'col', text: 'temperature \\ top_p' }),
     ...topPs.map((p) => html('th', { scope: 'col', text: sig(p, 3) }))]);
   const rows = temperatures.map((t, i) => html('tr', {}, [

@@ -22,8 +22,8 @@ function ticks(low, high, count = 5) {
   return out;
 }
 
-export function renderLines(container, { cells, metric }) {
-  const { temperatures, topPs, values, low, high } = metricGrid(cells, metric);
+export function renderLines(container, { cells, metric, grid }) {
+  const { temperatures, topPs, values, low, high } = metricGrid(cells, metric, grid);
   const t0 = temperatures[0];
   const t1 = temperatures[temperatures.length - 1];
   const pad = high > low ? 0.05 * (high - low) : Math.abs(high) * 0.05 || 1;

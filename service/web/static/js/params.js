@@ -38,6 +38,19 @@ export function readParams(form, knobs) {
   return params;
 }
 
+// Seeds take 63 bits, more than a Number holds exactly: the seed stays a BigInt end to end.
+const SEED_LIMIT = 2n ** 63n;
+
+// The seed box as a BigInt, or undefined when empty (the server then picks a fresh seed).
+export function readSeed(text) {
+  const digits = text.trim();
+  if (digits === '') return undefined;
+  if (!/^\d+$/.test(digits) || BigInt(digits) >= SEED_LIMIT) {
+    throw new ParamError(`Seed: write an integer from 0 to ${SEED_LIMIT - 1n}, or leave it empty`);
+  }
+  return BigInt(digits);
+}
+
 // The stages that will run: the custom order, else the preset's.
 export function activeOrder(params, presets) {
   return params.order ?? presets[params.preset] ?? [];

@@ -3,7 +3,7 @@
 import { hasEndpoint, postSample } from './api.js';
 import { renderBars } from './barchart.js';
 import { fixed, tokenLabel } from './format.js';
-import { activeOrder, readParams } from './params.js';
+import { activeOrder, readParams, readSeed } from './params.js';
 import { buildSource } from './sources.js';
 import { readState, writeState } from './state.js';
 import { html } from './svg.js';
@@ -19,6 +19,28 @@ function showError(message) {
   const box = $('error');
   box.hidden = !message;
   box.textContent = message || '';
+}
+
+// Values from the URL that the form could not take as they were (see readState).
+function showNotice(notes) {
+  $('notice').hidden = !notes.length;
+  $('notice').textContent = notes.length ? `The link's ${notes.join('; ')}.` : '';
+}
+
+// Values too long for a link the server accepts are left out of it (see writeState).
+function showLinkNote(left) {
+  const names = left.map((el) => el.dataset.linkName || el.name);
+  $('link-note').hidden = !names.length;
+  $('link-note').textContent = names.length
+    ? `Left out of the link, too long to keep in it: ${names.join(', ')}. `
+      + 'A copied link opens without it.' : '';
+}
+
+// The number box's max (1000) caps the bars too: more take seconds to draw and no one reads them.
+function barsShown() {
+  const box = form.elements.top;
+  const N = Math.round(Number(box.value)) || 15;
+  return Math.min(Number(box.max), Math.max(Number(box.min), N));
 }
 
 function syncPairs(target) {
@@ -83,7 +105,7 @@ async function update() {
   inflight?.abort();
   inflight = new AbortController();
   const { signal } = inflight;
-  writeState(form);
+  showLinkNote(writeState(form));
   showSourcePanel();
   $('status').textContent = 'Updating…';
   try {
@@ -97,9 +119,8 @@ async function update() {
                  { signal }),
     ]);
     if (mine !== generation) return;
-    const N = Number(form.elements.top.value) || 15;
     const summary = renderBars($('chart'), {
-      before: before.probs[0], after: after.probs[0], tokens: source.tokens, N,
+      before: before.probs[0], after: after.probs[0], tokens: source.tokens, N: barsShown(),
     });
     $('chart-summary').textContent = summary;
     $('entropy-before').textContent = `${fixed(before.entropy[0], 4)} nats`;
@@ -120,9 +141,9 @@ async function update() {
 
 async function drawSamples() {
   const n = Number(form.elements.n.value) || 1;
-  const seedText = form.elements.seed.value.trim();
-  const extra = seedText === '' ? { n } : { n, seed: Number(seedText) };
   try {
+    const seed = readSeed(form.elements.seed.value);
+    const extra = seed === undefined ? { n } : { n, seed };
     const params = readParams(form, config.knobs);
     const source = await buildSource(form);
     withContext(params, source);
@@ -171,7 +192,7 @@ document.addEventListener('change', (event) => {
 form.addEventListener('submit', (event) => event.preventDefault());
 $('sample-button').addEventListener('click', drawSamples);
 
-readState(form);
+showNotice(readState(form));
 for (const range of [...form.elements].filter((el) => el.type === 'range')) {
   range.value = form.elements[range.dataset.for].value;
 }

@@ -1,6 +1,6 @@
 // One run: its provenance, a heatmap and a line chart of any statistic over its cells.
 
-import { getJSON } from './api.js';
+import { authorizeLinks, getJSON } from './api.js';
 import { renderHeatmap, valuesTable } from './heatmap.js';
 import { renderLines } from './linechart.js';
 import { readState, writeState } from './state.js';
@@ -12,12 +12,14 @@ const $ = (id) => document.getElementById(id);
 const AXES = ['temperature', 'top_p'];
 const LIMIT = 1000;
 let cells = [];
+let grid = null; // the run's swept values: axes keep a row even when its cells are missing
 
 function showError(message) {
   $('error').hidden = !message;
   $('error').textContent = message || '';
 }
 
+// run.id is exact (api.js reads integers beyond 2**53 as text), as the title needs.
 function showMeta(run) {
   $('run-title').textContent = `Run ${run.id}${run.name ? `: ${run.name}` : ''}`;
   document.title = `${$('run-title').textContent} · Logit Lab`;
@@ -77,24 +79,27 @@ function render() {
   $('png-link').href = `/runs/${config.run_id}/heatmap.png?${query}`;
   query.delete('metric');
   $('cells-link').href = `/runs/${config.run_id}/cells?${query}`;
+  $('png-item').hidden = !cells.length; // the server has no heatmap to draw without cells
   if (!cells.length) {
     $('status').textContent = 'This run has no cells yet.';
     return;
   }
   $('heatmap-summary').textContent = renderHeatmap($('heatmap'), {
-    cells, metric, tooltip: $('tooltip'), readout: $('readout'),
+    cells, metric, grid, tooltip: $('tooltip'), readout: $('readout'),
   });
-  valuesTable($('heatmap-table'), { cells, metric });
-  $('lines-summary').textContent = renderLines($('lines'), { cells, metric });
+  valuesTable($('heatmap-table'), { cells, metric, grid });
+  $('lines-summary').textContent = renderLines($('lines'), { cells, metric, grid });
   $('status').textContent = `${cells.length} cells.`;
 }
 
 async function reload() {
+  $('status').textContent = 'Loading…';
   try {
     cells = await loadCells();
     render();
     showError('');
   } catch (error) {
+    $('status').textContent = ''; // the error says what happened; nothing is loading any more
     showError(error.message);
   }
 }
@@ -117,11 +122,10 @@ async function start() {
   const run = await getJSON(`/runs/${config.run_id}`);
   useKind(run);
   showMeta(run);
+  grid = run.grid;
   buildFixedControls(run.grid);
+  // A statistic or knob value from the URL that this run lacks keeps the default (the first).
   readState(form);
-  // A statistic from the URL that this run's kind of cells lacks falls back to the default.
-  const metric = form.elements.metric;
-  if (!metric.value) metric.value = [...metric.options].find((o) => o.defaultSelected).value;
   await reload();
 }
 
@@ -132,6 +136,7 @@ if (!config.missing) {
     else reload();
   });
   form.addEventListener('submit', (event) => event.preventDefault());
+  authorizeLinks(form, (error) => showError(error.message));
   start().catch((error) => {
     $('status').textContent = '';
     showError(error.message);

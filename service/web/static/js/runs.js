@@ -1,6 +1,6 @@
 // The runs list: GET /runs as a table, and GET /loadtests when the server has it.
 
-import { getJSON, hasEndpoint } from './api.js';
+import { authorizeLinks, getJSON, hasEndpoint } from './api.js';
 import { sig } from './format.js';
 import { html } from './svg.js';
 
@@ -20,6 +20,7 @@ function cell(value) {
   return html('td', { text: value === null || value === undefined ? '' : String(value) });
 }
 
+// run.id is exact: api.js reads integers beyond 2**53 as text.
 function runRow(run) {
   const link = html('a', { href: `/runs/${run.id}`, text: `#${run.id}` });
   return html('tr', {}, [
@@ -38,8 +39,14 @@ function pageLinks(total, offset) {
 }
 
 async function showRuns() {
-  const offset = Math.max(0, Number(new URLSearchParams(window.location.search).get('offset')) || 0);
-  const page = await getJSON(`/runs?limit=${PAGE}&offset=${offset}`);
+  let offset = Math.max(0, Number(new URLSearchParams(window.location.search).get('offset')) || 0);
+  let page = await getJSON(`/runs?limit=${PAGE}&offset=${offset}`);
+  if (!page.items.length && page.total > 0) {
+    // An offset past the last run (an edited link): show the last page, and link to it.
+    offset = Math.floor((page.total - 1) / PAGE) * PAGE;
+    page = await getJSON(`/runs?limit=${PAGE}&offset=${offset}`);
+    window.history.replaceState(null, '', offset ? `?offset=${offset}` : window.location.pathname);
+  }
   $('runs').tBodies[0].replaceChildren(...page.items.map(runRow));
   $('status').textContent = page.total
     ? `${page.total} run${page.total === 1 ? '' : 's'}; showing ${offset + 1}–${offset + page.items.length}.`
@@ -65,7 +72,8 @@ async function showLoadtests() {
   const rows = items.map((item) => html('tr', {}, columns.map((key) => {
     const value = item[key];
     if (key === 'id') {
-      return html('td', {}, [html('a', { href: `/loadtests/${value}`, text: `#${value}` })]);
+      const link = html('a', { href: `/loadtests/${value}`, text: `#${value}`, 'data-api': '' });
+      return html('td', {}, [link]);
     }
     if (key === 'created_at') return cell(String(value).replace('T', ' ').slice(0, 19));
     return cell(typeof value === 'number' ? sig(value, 4) : value);
@@ -76,10 +84,12 @@ async function showLoadtests() {
   section.dataset.state = 'shown';
 }
 
-for (const task of [showRuns, showLoadtests]) {
-  task().catch((error) => {
-    $('error').hidden = false;
-    $('error').textContent = error.message;
-    $('status').textContent = '';
-  });
+function showError(error) {
+  $('error').hidden = false;
+  $('error').textContent = error.message;
+  $('status').textContent = '';
 }
+
+// Under a token, a load test's link is fetched with it (see api.js).
+authorizeLinks($('loadtests'), showError);
+for (const task of [showRuns, showLoadtests]) task().catch(showError);

@@ -60,6 +60,19 @@ function synthetic(data, values) {
 
 export class SourceError extends Error {}
 
+// JSON.parse reads 1e400 as Infinity, which JSON.stringify would send as null (a masked
+// token): refuse it, naming its place as the server does for +inf.
+function checkFinite(logits) {
+  const rows = Array.isArray(logits[0]) ? logits : [logits];
+  rows.forEach((row, r) => (Array.isArray(row) ? row : []).forEach((value, i) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const sign = value > 0 ? '+inf' : '-inf';
+      throw new SourceError(`logits row ${r}, position ${i} is ${sign} (too large for a number); `
+        + 'write null to mask a token');
+    }
+  }));
+}
+
 function pasted(text) {
   let document;
   try {
@@ -71,6 +84,7 @@ function pasted(text) {
   if (!Array.isArray(logits)) {
     throw new SourceError('Paste a JSON array of logits or an object with a "logits" array.');
   }
+  checkFinite(logits);
   const tokens = Array.isArray(document?.tokens) ? document.tokens : null;
   const first = Array.isArray(logits[0]) ? logits[0] : logits;
   return { request: { kind: 'json', logits }, tokens, vocab: first.length, key: text };
@@ -103,23 +117,35 @@ async function languageModel(text, signal) {
            key: `lm:${answer.model}:${text}`, model: answer.model, contextIds: answer.token_ids };
 }
 
+// A synthetic row's size: a typed array of a negative or huge length throws a raw RangeError.
+function vocabSize(box) {
+  const V = integer(box.value, 1000);
+  const low = Number(box.min);
+  const high = Number(box.max);
+  if (V < low || V > high) {
+    throw new SourceError(`Vocabulary size V: write an integer from ${low} to ${high}`);
+  }
+  return V;
+}
+
 // The source chosen in the form, built from its own controls.
 export async function buildSource(form, { signal } = {}) {
   const v = (name) => form.elements[name]?.value;
   const kind = form.elements.source.value;
   if (kind === 'zipf') {
-    const V = integer(v('zipf_V'), 1000);
+    const V = vocabSize(form.elements.zipf_V);
     const s = number(v('zipf_s'), 1.1);
     const seed = integer(v('zipf_seed'), 0);
     return synthetic(zipfLogits(V, s, seed), `zipf:${V}:${s}:${seed}`);
   }
   if (kind === 'gaussian') {
-    const V = integer(v('gauss_V'), 1000);
+    const V = vocabSize(form.elements.gauss_V);
     const args = [number(v('gauss_sigma'), 2), integer(v('gauss_outliers'), 0),
                   number(v('gauss_shift'), 3), integer(v('gauss_seed'), 0)];
     return synthetic(gaussianLogits(V, ...args), `gaussian:${V}:${args.join(':')}`);
   }
   if (kind === 'json') return pasted(v('json'));
   if (kind === 'npy') return uploaded(form.querySelector('#npy_file').files[0]);
-  return languageModel(v('text'), signal);
+  if (kind === 'lm') return languageModel(v('text'), signal);
+  throw new SourceError('Pick a logits source.');
 }

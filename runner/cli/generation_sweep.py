@@ -98,9 +98,6 @@ def finish(sessions: sessionmaker[Session], run_id: int) -> None:
         storage.set_status(sessions, run_id, "interrupted")
         click.echo(f"interrupted; resume with: logitlab sweep --resume {run_id}", err=True)
         raise SystemExit(130) from None
-    except Exception:
-        storage.set_status(sessions, run_id, "failed")  # resumable, as a token sweep's run
-        raise
     print_generation_cells(generation_rows(sessions, run_id), swept(run.grid) or ["temperature"])
 
 

@@ -1,8 +1,10 @@
-"""Shared fixtures: `app` (create_app in testing mode) and its test `client`."""
+"""Shared fixtures: `app` (create_app in testing mode), its test `client`, and a fresh SQLite
+database per test (`db_url`, `sessions`)."""
 
 import pytest
 
 from service import create_app
+from service.db import open_database
 
 
 @pytest.fixture
@@ -25,3 +27,17 @@ def make_app():
         return create_app({"TESTING": True, **settings})
 
     return build
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """A fresh SQLite database URL per test."""
+    return f"sqlite:///{tmp_path / 'lab.db'}"
+
+
+@pytest.fixture
+def sessions(db_url):
+    """A session factory over `db_url`, migrated to head."""
+    engine, factory = open_database(db_url)
+    yield factory
+    engine.dispose()

@@ -13,7 +13,6 @@ from runner.cli import main
 from runner.cli.loadtest import summary_lines
 from runner.loadtest.storage import save
 from runner.sweep import SweepSpec, create
-from service.db import open_database
 
 TOO_BIG = str(2**63)  # no 64-bit key holds it; SQLite cannot even bind it
 SOURCE = "zipf:V=50,rows=2"
@@ -23,18 +22,6 @@ def cli(*args, **kwargs):
     """Invoke `logitlab`; an uncaught exception fails the test with its traceback."""
     return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False,
                               **kwargs)
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'lab.db'}"
-
-
-@pytest.fixture
-def sessions(db_url):
-    engine, factory = open_database(db_url)
-    yield factory
-    engine.dispose()
 
 
 @pytest.fixture

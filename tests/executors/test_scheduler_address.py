@@ -5,19 +5,6 @@ from click.testing import CliRunner
 
 from runner import storage
 from runner.cli.sweep import sweep
-from service.db import open_database
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'lab.db'}"
-
-
-@pytest.fixture
-def sessions(db_url):
-    engine, factory = open_database(db_url)
-    yield factory
-    engine.dispose()
 
 
 @pytest.mark.parametrize("address", ["garbage", "tcp://", "tcp://127.0.0.1"])

@@ -1,5 +1,6 @@
 """A Hugging Face causal LM from a local directory (extra `[hf]`); torch is imported lazily."""
 
+import codecs
 import inspect
 import json
 import re
@@ -14,6 +15,16 @@ from service.lm.registry import UnknownModelError
 # SentencePiece's byte-fallback tokens, and its stand-in for a space.
 BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 SPACE = "\u2581"
+BYTE_TOKENS = "logitlab-byte-tokens"
+
+
+def _as_byte_tokens(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A codec error handler: the undecodable bytes as <0xNN> each."""
+    cut = error.object[error.start:error.end]
+    return "".join(f"<0x{byte:02X}>" for byte in cut), error.end
+
+
+codecs.register_error(BYTE_TOKENS, _as_byte_tokens)
 
 
 def byte_level_alphabet() -> dict[str, int]:
@@ -53,6 +64,12 @@ class TokenBytes:
         ids = [int(i) for i in ids]
         return [self.one(i, token) for i, token in
                 zip(ids, self.tokenizer.convert_ids_to_tokens(ids), strict=True)]
+
+    def strings(self, ids: Sequence[int]) -> list[str]:
+        """How each token reads on its own: its bytes as UTF-8, where a byte that is part of
+        a character cut by the token shows as <0xNN> (as the built-in tokenizers' byte
+        tokens do), not as U+FFFD, which would hide which byte it is."""
+        return [raw.decode("utf-8", errors=BYTE_TOKENS) for raw in self(ids)]
 
     def one(self, token_id: int, token: str | None) -> bytes:
         """A token's bytes from its vocabulary string; its decoded text where none applies."""
@@ -125,7 +142,7 @@ class HFModel:
         return self.tokenizer.decode(list(ids), clean_up_tokenization_spaces=False)
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
-        return [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
+        return self._token_bytes.strings(ids)
 
     def token_bytes(self, ids: Sequence[int]) -> list[bytes]:
         return self._token_bytes(ids)

@@ -1,5 +1,7 @@
 """hf:PATH: a tiny randomly initialised GPT-2 and a locally trained tokenizer, no download."""
 
+import re
+
 import numpy as np
 import pytest
 import torch  # the [hf] extra, installed by `make install`
@@ -131,6 +133,32 @@ def test_token_bytes_are_the_raw_bytes_of_a_partial_character(model_dir):
     ids = lm.encode("Grüße!")
     assert b"".join(lm.token_bytes(ids)) == "Grüße!".encode()
     assert lm.token_bytes([lm.eos_id]) == [b"<|endoftext|>"]  # a special token: its text
+
+
+def test_token_strings_show_a_partial_character_as_its_bytes(model_dir):
+    lm = load_model(f"hf:{model_dir}")
+    lead, tail = lm.tokenizer.convert_tokens_to_ids(["Ã", "¼"])
+    # As the built-in tokenizers show byte tokens, not U+FFFD, which would hide which byte.
+    assert lm.token_strings([lead, tail]) == ["<0xC3>", "<0xBC>"]
+    assert "".join(lm.token_strings(lm.encode("The for statement"))) == "The for statement"
+    assert lm.token_strings([lm.eos_id]) == ["<|endoftext|>"]
+    rng = np.random.default_rng(1)
+    for length in rng.integers(1, 12, size=200):
+        ids = rng.integers(0, lm.vocab_size, size=length).tolist()
+        strings = lm.token_strings(ids)
+        assert "\ufffd" not in "".join(strings)
+        # Each string reads back to the token's exact bytes.
+        for string, raw in zip(strings, lm.token_bytes(ids), strict=True):
+            parts = re.split(r"<0x([0-9A-F]{2})>", string)
+            assert b"".join(bytes([int(p, 16)]) if k % 2 else p.encode()
+                            for k, p in enumerate(parts)) == raw
+    # A token with whole characters and a cut one shows both.
+    from service.lm.hf import TokenBytes
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|Ã"]})
+    assert TokenBytes(tokenizer).strings(tokenizer.convert_tokens_to_ids(["<|Ã", "Ã"])) == [
+        "<|<0xC3>", "<0xC3>"]
 
 
 def test_token_bytes_concatenate_to_the_tokenizers_text(model_dir):

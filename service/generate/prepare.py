@@ -1,5 +1,6 @@
 """A validated request body to (model, GenerationRequest): rendering, limits, stop split."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +62,17 @@ def read_prompt(model: LanguageModel, text: str) -> list[int]:
     return reads(ids) if reads is not None else ids
 
 
-def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepared:
-    """The prompt and GenerationRequest for validated /generate arguments (no Flask needed)."""
+def _room(prompt: int, own_limit: int | None, max_context: int, cap: int | None) -> int:
+    """The most tokens the limits (at most `cap`) let a request generate after `prompt`."""
+    # The last step reads the prompt and max_tokens - 1 generated tokens.
+    limits = [max_context - prompt, *(() if own_limit is None else (own_limit - prompt + 1,)),
+              *(() if cap is None else (cap,))]
+    return min(limits)
+
+
+def build(args: dict[str, Any], model: LanguageModel, max_context: int,
+          cap: int | None = None) -> Prepared:
+    """The prompt and GenerationRequest (no Flask); a None max_tokens: what fits, up to `cap`."""
     stops, template_stops = args.get("stop") or [], []
     if args.get("messages") is not None:
         prompt, template_stops = render_messages(args, model)
@@ -73,16 +83,23 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepa
         raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
     prompt_ids = read_prompt(model, prompt)
     own_limit = getattr(model, "max_context", None)
-    # The last step reads the prompt and max_tokens - 1 generated tokens.
-    longest = len(prompt_ids) + args["max_tokens"] - 1
+    limit = args["max_tokens"]
+    if limit is None:
+        limit = _room(len(prompt_ids), own_limit, max_context, cap)
+        if limit < 1:
+            field = "prompt" if args.get("messages") is None else "messages"
+            reads = "" if own_limit is None else f" and {model.name} reads {own_limit} positions"
+            raise _bad(field, f"the prompt's {len(prompt_ids)} tokens leave no room to generate: "
+                       f"LOGITLAB_MAX_CONTEXT is {max_context}{reads}")
+    longest = len(prompt_ids) + limit - 1
     if own_limit is not None and longest > own_limit:
         raise _bad("max_tokens", f"prompt tokens ({len(prompt_ids)}) + max_tokens exceed what "
                    f"{model.name} can read ({own_limit} positions)")
-    if len(prompt_ids) + args["max_tokens"] > max_context:
+    if len(prompt_ids) + limit > max_context:
         raise _bad("max_tokens", f"prompt tokens + max_tokens exceed {max_context} "
                    "(LOGITLAB_MAX_CONTEXT)")
     request = GenerationRequest(
-        prompt_ids=prompt_ids, max_tokens=args["max_tokens"],
+        prompt_ids=prompt_ids, max_tokens=limit,
         stop_strings=[*(s for s in stops if isinstance(s, str)), *template_stops],
         stop_ids=stop_ids, n=args["n"], seed=args.get("seed"),
         params={k: args[k] for k in KNOBS if args.get(k) is not None},
@@ -91,8 +108,10 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int) -> Prepa
     return Prepared(model, request, prompt, resolve_seed(args.get("seed")))
 
 
-def prepare(args: dict[str, Any]) -> Prepared:
-    """Check the server's limits, load the model, build the request; bad input is a 422."""
+def prepare(args: dict[str, Any],
+            load: Callable[[str], LanguageModel] = model_for_request) -> Prepared:
+    """Check the server's limits, load the model with `load`, build the request."""
     check_limits(args)
-    model = model_for_request(args["model"])
-    return build(args, model, current_app.config["MAX_CONTEXT"])
+    model = load(args["model"])
+    config = current_app.config
+    return build(args, model, config["MAX_CONTEXT"], config["MAX_TOKENS"])

@@ -12,7 +12,7 @@ from service.generate.prepare import Prepared
 from service.generation.choice import ChoiceState
 from service.openai_compat.logprobs import completion_logprobs, joined, prompt_logprobs
 
-DEFAULT_MAX_TOKENS = 16
+DEFAULT_MAX_TOKENS = 16  # legacy completions only: OpenAI chat has no default
 
 
 def _shared(args: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,8 @@ def chat_args(args: dict[str, Any]) -> dict[str, Any]:
     messages = [{"role": "system" if m["role"] == "developer" else m["role"],
                  "content": m["content"]} for m in args["messages"]]
     wanted = args.get("logprobs")
-    limit = args.get("max_completion_tokens") or args.get("max_tokens") or DEFAULT_MAX_TOKENS
+    # No default: None runs as long as the limits allow (OpenAI chat's only bound is context).
+    limit = args.get("max_completion_tokens") or args.get("max_tokens")
     extras = {k: args[k] for k in ("template", "system", "instructions", "placement") if k in args}
     return {**_shared(args), **extras, "messages": messages, "max_tokens": limit,
             "logprobs": (args.get("top_logprobs") or 0) if wanted else None}

@@ -40,19 +40,30 @@ class ChatMessageSchema(ma.Schema):
     content = Content(required=True)
 
 
+CHAT_LENGTH = ("no default: the answer runs to a stop (string, token or end of text) or to "
+               "as many tokens as the limits allow: LOGITLAB_MAX_TOKENS, and the context "
+               "(LOGITLAB_MAX_CONTEXT, and the positions the model reads) less the prompt")
+
+
 def common_fields() -> dict[str, ma.fields.Field]:
-    """Fields both endpoints share."""
+    """Fields both endpoints share; OpenAI's ranges where OpenAI documents one."""
     return {
-        "model": ma.fields.String(required=True),
-        "max_tokens": Int(allow_none=True, validate=Range(1)),
+        "model": ma.fields.String(required=True, metadata={
+            "description": "a served model (GET /v1/models); any other is a 404"}),
         "stop": Stop(allow_none=True),
-        "n": Int(load_default=1, validate=Range(1)),
+        "n": Int(load_default=1, validate=Range(1, 128), metadata={
+            "description": "[1, 128], and at most LOGITLAB_MAX_GENERATE_N"}),
         "seed": Int(allow_none=True, validate=Range(0, MAX_SEED)),
         "stream": ma.fields.Boolean(load_default=False),
-        "stream_options": ma.fields.Dict(allow_none=True),
+        "stream_options": ma.fields.Dict(allow_none=True, metadata={
+            "description": "include_usage: every chunk carries usage: null, and a last chunk "
+            "with no choices carries the usage"}),
         "ignore_eos": ma.fields.Boolean(load_default=False),
         "penalize_prompt": ma.fields.Boolean(load_default=False),
         **knob_fields(),
+        # /generate's own knob takes any temperature >= 0; OpenAI's stops at 2.
+        "temperature": ma.fields.Float(allow_nan=False, validate=Range(0, 2),
+                                       metadata={"description": "[0, 2]; 0 = greedy, 1 = off"}),
     }
 
 
@@ -65,7 +76,9 @@ class CompletionRequestSchema(ma.Schema):
             **common_fields(),
             "prompt": ma.fields.Raw(required=True, metadata={
                 "description": "a string, or a list holding one string"}),
-            "logprobs": Int(allow_none=True, validate=Range(0, 20), metadata={
+            "max_tokens": Int(allow_none=True, validate=Range(1), metadata={
+                "description": "default 16 (OpenAI's legacy default)"}),
+            "logprobs": Int(allow_none=True, validate=Range(0, 5), metadata={
                 "description": "top-k alternatives per token; a text that two tokens share is "
                 "listed once, with the likelier logprob; text_offset is the character of "
                 "text where the token's first byte falls"}),
@@ -84,14 +97,25 @@ class ChatRequestSchema(ma.Schema):
             **common_fields(),
             "messages": ma.fields.List(ma.fields.Nested(ChatMessageSchema), required=True,
                                        validate=Length(min=1)),
-            "max_completion_tokens": Int(allow_none=True, validate=Range(1)),
+            "max_tokens": Int(allow_none=True, validate=Range(1), metadata={
+                "description": CHAT_LENGTH}),
+            "max_completion_tokens": Int(allow_none=True, validate=Range(1), metadata={
+                "description": f"max_tokens's newer name, used when both are given; "
+                f"{CHAT_LENGTH}"}),
             "logprobs": ma.fields.Boolean(allow_none=True),
-            "top_logprobs": Int(allow_none=True, validate=Range(0, 20)),
+            "top_logprobs": Int(allow_none=True, validate=Range(0, 20), metadata={
+                "description": "alternatives per token; needs logprobs: true"}),
             "template": ma.fields.String(),
             "system": ma.fields.String(),
             "instructions": ma.fields.String(),
             "placement": ma.fields.String(validate=OneOf(PLACEMENTS)),
         }
+
+    @ma.validates_schema
+    def _top_logprobs_need_logprobs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("top_logprobs") is not None and data.get("logprobs") is not True:
+            raise ma.ValidationError({"top_logprobs": [
+                "top_logprobs needs logprobs: true"]})
 
 
 class ModelSchema(ma.Schema):

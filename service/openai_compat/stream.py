@@ -45,6 +45,8 @@ def chunks(kind: str, prepared: Prepared, events: Iterator[Event], choices: list
     """The SSE body of a streamed completion (kind "text_completion") or chat completion."""
     chat = kind == "chat.completion.chunk"
     head = envelope(kind, prepared)
+    if include_usage:  # OpenAI: every chunk but the last then carries "usage": null
+        head["usage"] = None
     wanted = prepared.request.logprobs is not None
     if chat:
         for index in range(prepared.request.n):

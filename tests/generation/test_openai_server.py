@@ -125,8 +125,25 @@ def test_streaming_equals_the_plain_answer(client):
                                              max_tokens=10, seed=2).choices[0].text
 
 
-def test_errors_reach_the_client_as_422(client):
-    with pytest.raises(openai.UnprocessableEntityError):
+def test_errors_reach_the_client_as_404_and_422(client):
+    with pytest.raises(openai.NotFoundError) as missing:
         client.completions.create(model="gpt-4o", prompt="x")
+    assert missing.value.status_code == 404 and "'gpt-4o'" in missing.value.body["detail"]
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4o",
+                                       messages=[{"role": "user", "content": "x"}])
     with pytest.raises(openai.UnprocessableEntityError):
         client.completions.create(model="ngram-pydoc", prompt="x", max_tokens=100_000)
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.chat.completions.create(model="ngram-pydoc", top_logprobs=2,
+                                       messages=[{"role": "user", "content": "x"}])
+
+
+def test_streamed_usage_as_the_client_reads_it(client):
+    kwargs = {"model": "ngram-pydoc", "max_tokens": 6, "seed": 3,
+              "messages": [{"role": "user", "content": "What is a list?"}]}
+    plain = client.chat.completions.create(**kwargs)
+    chunks = list(client.chat.completions.create(
+        **kwargs, stream=True, stream_options={"include_usage": True}))
+    assert all(chunk.usage is None for chunk in chunks[:-1])
+    assert chunks[-1].choices == [] and chunks[-1].usage == plain.usage

@@ -45,6 +45,13 @@ CHAT_LENGTH = ("no default: the answer runs to a stop (string, token or end of t
                "(LOGITLAB_MAX_CONTEXT, and the positions the model reads) less the prompt")
 
 
+def _nullable(fields: dict[str, ma.fields.Field]) -> dict[str, ma.fields.Field]:
+    """The knobs, each also taking null: OpenAI reads a null knob as its default."""
+    for field in fields.values():
+        field.allow_none = True
+    return fields
+
+
 def common_fields() -> dict[str, ma.fields.Field]:
     """Fields both endpoints share; OpenAI's ranges where OpenAI documents one."""
     return {
@@ -60,10 +67,12 @@ def common_fields() -> dict[str, ma.fields.Field]:
             "with no choices carries the usage"}),
         "ignore_eos": ma.fields.Boolean(load_default=False),
         "penalize_prompt": ma.fields.Boolean(load_default=False),
-        **knob_fields(),
-        # /generate's own knob takes any temperature >= 0; OpenAI's stops at 2.
-        "temperature": ma.fields.Float(allow_nan=False, validate=Range(0, 2),
-                                       metadata={"description": "[0, 2]; 0 = greedy, 1 = off"}),
+        **_nullable({
+            **knob_fields(),
+            # /generate's own knob takes any temperature >= 0; OpenAI's stops at 2.
+            "temperature": ma.fields.Float(allow_nan=False, validate=Range(0, 2), metadata={
+                "description": "[0, 2]; 0 = greedy, 1 = off"}),
+        }),
     }
 
 

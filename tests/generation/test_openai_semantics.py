@@ -183,3 +183,15 @@ def test_the_schema_documents_chats_default_length(client):
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     for field in ("max_tokens", "max_completion_tokens"):
         assert "context" in schema["properties"][field]["description"]
+
+
+@pytest.mark.parametrize(("path", "body"), [("/v1/completions", TEXT),
+                                            ("/v1/chat/completions", CHAT)])
+def test_null_knobs_mean_their_defaults_as_on_openai(client, path, body):
+    body = {**body, "max_tokens": 6, "seed": 3}
+    nulls = {"temperature": None, "top_p": None, "presence_penalty": None,
+             "frequency_penalty": None, "top_k": None, "min_p": None}
+    with_nulls = client.post(path, json={**body, **nulls})
+    assert with_nulls.status_code == 200, with_nulls.get_json()
+    plain = client.post(path, json=body).get_json()
+    assert with_nulls.get_json()["choices"] == plain["choices"]

@@ -74,6 +74,11 @@ def run(model: LanguageModel, request: GenerationRequest, seed: int,
     stop_ids = set(request.stop_ids)
     if not request.ignore_eos and model.eos_id is not None:
         stop_ids.add(model.eos_id)
+    if request.max_tokens == 0:  # OpenAI's legacy completions allow it: echo scores a prompt
+        for choice in choices:
+            choice.finish_reason = "length"
+            yield Event(choice.index, "", finish_reason="length")
+        return
     reader = continuations(model, request.prompt_ids)
     step = 0
     while live := [c for c in choices if c.finish_reason is None]:

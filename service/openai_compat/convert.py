@@ -32,7 +32,8 @@ def completion_args(args: dict[str, Any]) -> dict[str, Any]:
     if args["echo"] and args["stream"]:
         raise ma.ValidationError({"echo": ["echo is not supported with stream"]})
     return {**_shared(args), "prompt": prompt, "logprobs": args.get("logprobs"),
-            "max_tokens": args.get("max_tokens") or DEFAULT_MAX_TOKENS}
+            "max_tokens": DEFAULT_MAX_TOKENS if args.get("max_tokens") is None
+            else args["max_tokens"]}
 
 
 def chat_args(args: dict[str, Any]) -> dict[str, Any]:

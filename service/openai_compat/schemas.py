@@ -85,8 +85,9 @@ class CompletionRequestSchema(ma.Schema):
             **common_fields(),
             "prompt": ma.fields.Raw(required=True, metadata={
                 "description": "a string, or a list holding one string"}),
-            "max_tokens": Int(allow_none=True, validate=Range(1), metadata={
-                "description": "default 16 (OpenAI's legacy default)"}),
+            "max_tokens": Int(allow_none=True, validate=Range(0), metadata={
+                "description": "default 16 (OpenAI's legacy default); 0 generates nothing: "
+                "with echo and logprobs it scores the prompt"}),
             "logprobs": Int(allow_none=True, validate=Range(0, 5), metadata={
                 "description": "top-k alternatives per token; a text that two tokens share is "
                 "listed once, with the likelier logprob; text_offset is the character of "

@@ -5,6 +5,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +145,28 @@ def test_tokens_with_the_same_text_are_listed_once_with_the_likelier_logprob(cli
     assert logprobs["top_logprobs"][4][" "] == logprobs["token_logprobs"][4]
     streamed = [c["logprobs"]["top_logprobs"][0] for c in _stream(client, body) if c["logprobs"]]
     assert streamed == expected
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_max_tokens_0_with_echo_scores_the_prompt_alone(client, stream):
+    # OpenAI's legacy way to score a text (lm-evaluation-harness's loglikelihood requests).
+    prompt = "The for statement"
+    body = {**V1, "prompt": prompt, "max_tokens": 4, "seed": 1, "logprobs": 2, "echo": True}
+    longer = client.post("/v1/completions", json=body).get_json()["choices"][0]["logprobs"]
+    if stream:
+        response = client.post("/v1/completions", json={**body, "max_tokens": 0,
+                                                         "echo": False, "stream": True})
+        events = [json.loads(data) for _, data in parse_sse(
+            response.get_data(as_text=True).splitlines()) if data != "[DONE]"]
+        assert [(e["choices"][0]["text"], e["choices"][0]["finish_reason"])
+                for e in events] == [("", "length")]
+        return
+    scored = client.post("/v1/completions", json={**body, "max_tokens": 0}).get_json()
+    choice = scored["choices"][0]
+    assert choice["text"] == prompt and choice["finish_reason"] == "length"
+    assert choice["logprobs"]["tokens"] == ["The", " for", " statement"]
+    for key in ("token_logprobs", "top_logprobs", "text_offset"):
+        assert choice["logprobs"][key] == longer[key][:3]
+    assert scored["usage"]["completion_tokens"] == 0 and scored["usage"]["prompt_tokens"] == 3
+    unechoed = client.post("/v1/completions", json={**body, "max_tokens": 0, "echo": False})
+    assert unechoed.get_json()["choices"][0]["text"] == ""

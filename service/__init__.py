@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> "Flask":
     from flask import Flask
     from flask_smorest import Blueprint as ApiBlueprint
 
+    from service import body
     from service import config as settings
     from service.api import LogitLabApi
     from service.blueprints import BLUEPRINTS, INIT_APPS
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> "Flask":
     app.extensions["logitlab.api"] = api
     for spec in INIT_APPS:
         _resolve(spec)(app)
+    body.init_app(app)  # after service.security's token check: no body is read unasked
     for spec in BLUEPRINTS:
         flag = getattr(importlib.import_module(spec.partition(":")[0]), "ENABLED_BY", None)
         if flag and not app.config.get(flag):

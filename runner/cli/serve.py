@@ -6,53 +6,13 @@ from typing import Any
 
 import click
 
-# Each worker is one process handling one request at a time: numpy/BLAS must not fan out.
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-# gunicorn's largest request line (its default is 4094): binary bodies carry their parameters
-# in the query string, and a penalty context of ~1000 ids should fit.
-REQUEST_LINE_LIMIT = 8190
-_HINTS = {
-    414: f"; the request line (method, path and query string) may hold {REQUEST_LINE_LIMIT} "
-         "bytes: send long parameters such as context or logit_bias in a JSON body, or beside "
-         "binary logits as the params part of a multipart/form-data body",
-    431: "; a request may carry 100 headers of up to 8190 bytes each",
-}
-
-
-def pin_threads(worker: Any = None) -> None:
-    """gunicorn post_worker_init hook: one numpy/BLAS thread per worker, even if already loaded."""
-    for name in THREAD_VARS:
-        os.environ[name] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return
-    threadpool_limits(limits=1)
-
-
-def write_problem(sock: Any, status: int, reason: str, message: str) -> None:
-    """gunicorn's answer to a request it refuses before the app (a request line too long, a
-    malformed header), as problem+json like every other error; replaces its HTML page."""
-    from gunicorn import util
-
-    from service.errors import PROBLEM_JSON, problem_document
-
-    detail = (message or reason) + _HINTS.get(status, "")
-    body = problem_document(status, detail)
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}"
-            f"\r\nContent-Length: {len(body)}\r\n\r\n")
-    util.write_nonblock(sock, head.encode("latin-1") + body)
-
-
-def init_worker(worker: Any = None) -> None:
-    """gunicorn post_worker_init hook: pinned threads, and problem+json for gunicorn's errors."""
-    from gunicorn import util
-
-    pin_threads()
-    # gunicorn classifies a refused request and writes its page through util.write_error
-    # (gunicorn.workers.base.Worker.handle_error); only its format changes here.
-    util.write_error = write_problem
+from runner.cli.gunicorn_hooks import (
+    REQUEST_LINE_LIMIT,
+    THREAD_VARS,
+    init_worker,
+    no_early_continue,
+    worker_abort,
+)
 
 
 def gunicorn_options(host: str, port: int, workers: int, timeout: int, log_level: str) -> dict:
@@ -67,7 +27,12 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: int, log_level
         "accesslog": None,  # the app writes one structured line per request
         "errorlog": "-",
         "post_worker_init": init_worker,
+        "worker_abort": worker_abort,
+        "pre_request": no_early_continue,
         "limit_request_line": REQUEST_LINE_LIMIT,
+        # The app is served at / only: a SCRIPT_NAME header (trusted from loopback by default)
+        # naming another prefix made gunicorn answer 500.
+        "forwarder_headers": "",
         "control_socket_disable": True,  # no shared ~/.gunicorn socket between servers
         "proc_name": "logitlab",
     }

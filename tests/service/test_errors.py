@@ -34,6 +34,20 @@ def test_body_too_large_is_413(make_app):
     assert_problem(response, 413)
 
 
+@pytest.mark.parametrize(("size", "status"), [(1024, 200), (1028, 413)])
+def test_chunked_bodies_are_read_whole_up_to_the_limit(make_app, size, status):
+    """A body without a Content-Length is read before the view, whole, and refused past
+    MAX_CONTENT_LENGTH (tests/service/test_server_edges.py: the same under gunicorn)."""
+    client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    response = client.post("/sample?vocab=4", input_stream=io.BytesIO(b"\0" * size),
+                           headers={"Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/octet-stream"})
+    if status == 200:
+        assert response.status_code == 200 and len(response.get_json()["tokens"]) == size // 16
+    else:
+        assert_problem(response, status)
+
+
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
                                           "multipart/mixed; boundary=x", "application/xml"])
 def test_unsupported_media_type_is_415(client, content_type):

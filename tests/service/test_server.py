@@ -3,120 +3,58 @@
 import io
 import json
 import os
-import shutil
 import signal
 import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.service.helpers import PROBLEM_KEYS, assert_same_result
+from tests.service.helpers import (
+    assert_same_result,
+    children,
+    http_request,
+    log_lines,
+    problem_reply,
+    raw_exchange,
+    serving,
+)
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _logitlab() -> list[str]:
-    script = Path(sys.executable).with_name("logitlab")
-    found = str(script) if script.exists() else shutil.which("logitlab")
-    assert found, "the logitlab console script is not installed (pip install -e .)"
-    return [found]
-
-
-def _request(base, path, data=None, content_type=None, headers=None):
-    request = urllib.request.Request(base + path, data=data, headers=dict(headers or {}))
-    if content_type:
-        request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
-
-
-def _children(pid: int) -> list[int]:
-    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    return [int(child) for child in text.split()]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
-    env.pop("OPENBLAS_NUM_THREADS", None)  # serve must pin the threads itself
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*_logitlab(), "serve", "--port", str(port), "--workers", "2", "--timeout", "20"],
-            stdout=sink, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _request(base, "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    yield process, base, log
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+    with serving(log, "--timeout", "20") as running:
+        yield running
 
 
 def test_json_octet_stream_and_npy(server):
     _, base, log = server
     array = np.random.default_rng(1).normal(size=(2, 100)).astype(np.float32)
     query = "?seed=11&seed=12&n=3&logprobs=2"
-    status, headers, body = _request(
+    status, headers, body = http_request(
         base, "/sample", json.dumps({"logits": array.tolist(), "seed": [11, 12], "n": 3,
                                      "logprobs": 2}).encode(), "application/json",
         {"X-Request-ID": "server-test-1"})
     assert status == 200 and headers["X-Request-ID"] == "server-test-1"
     as_json = json.loads(body)
-    status, _, body = _request(base, f"/sample{query}&vocab=100", array.tobytes(),
+    status, _, body = http_request(base, f"/sample{query}&vocab=100", array.tobytes(),
                                "application/octet-stream")
     assert status == 200
     as_octet = json.loads(body)
     assert_same_result(as_json, as_octet)  # JSON numbers arrive as float64, raw as float32
     buffer = io.BytesIO()
     np.save(buffer, array)
-    status, _, body = _request(base, f"/sample{query}", buffer.getvalue(), "application/x-npy")
+    status, _, body = http_request(base, f"/sample{query}", buffer.getvalue(), "application/x-npy")
     assert status == 200 and json.loads(body) == as_octet
     assert [len(row) for row in as_json["tokens"]] == [3, 3]
-    status, headers, body = _request(base, "/sample", b"{", "application/json")
+    status, headers, body = http_request(base, "/sample", b"{", "application/json")
     assert status == 400 and headers["Content-Type"] == "application/problem+json"
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    mine = [line for line in lines if line["request_id"] == "server-test-1"]
+    mine = [line for line in log_lines(log) if line["request_id"] == "server-test-1"]
     assert mine and mine[0]["status"] == 200 and mine[0]["latency_ms"] > 0
-
-
-def _raw_exchange(base: str, head: bytes, body_parts: list[bytes]) -> bytes:
-    """Send a hand-written request (then close our side) and return the whole reply."""
-    port = int(base.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(head)
-        for part in body_parts:
-            sock.sendall(part)
-        sock.shutdown(socket.SHUT_WR)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    return reply
 
 
 def test_chunked_short_and_oversized_bodies(server):
@@ -126,26 +64,16 @@ def test_chunked_short_and_oversized_bodies(server):
     body = json.dumps({"logits": [0.0, 1.0, 2.0], "seed": 5}).encode()
     start = b"POST /sample HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
     chunks = [b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:9], body[9:])] + [b"0\r\n\r\n"]
-    chunked = _raw_exchange(base, start + b"Transfer-Encoding: chunked\r\n\r\n", chunks)
-    direct = _request(base, "/sample", body, "application/json")
+    chunked = raw_exchange(base, start + b"Transfer-Encoding: chunked\r\n\r\n", chunks)
+    direct = http_request(base, "/sample", body, "application/json")
     assert chunked.startswith(b"HTTP/1.1 200"), chunked
     assert json.loads(chunked.split(b"\r\n\r\n", 1)[1]) == json.loads(direct[2])
-    short = _raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (len(body) + 10), [body])
+    short = raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (len(body) + 10), [body])
     assert short.startswith(b"HTTP/1.1 400"), short
     assert b"application/problem+json" in short and b"Traceback" not in short
-    huge = _raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (65 * 2**20), [body])
+    huge = raw_exchange(base, start + b"Content-Length: %d\r\n\r\n" % (65 * 2**20), [body])
     assert huge.startswith(b"HTTP/1.1 413"), huge
     assert b"application/problem+json" in huge
-
-
-def _problem_reply(reply: bytes, status: int) -> dict:
-    head, body = reply.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 %d " % status), reply[:300]
-    assert b"\r\nContent-Type: application/problem+json\r\n" in head
-    document = json.loads(body)
-    assert set(document) == PROBLEM_KEYS and document["status"] == status
-    assert document["title"] and document["detail"] and b"Traceback" not in reply
-    return document
 
 
 def test_requests_gunicorn_refuses_are_problem_json_too(server):
@@ -153,15 +81,15 @@ def test_requests_gunicorn_refuses_are_problem_json_too(server):
     before the app sees it: still problem+json, saying what to do about it."""
     _, base, _ = server
     long_query = "context=" + ",".join(["12345"] * 1600)  # ~9.6 KB
-    too_long = _raw_exchange(base, f"POST /sample?{long_query} HTTP/1.1\r\nHost: x\r\n"
+    too_long = raw_exchange(base, f"POST /sample?{long_query} HTTP/1.1\r\nHost: x\r\n"
                                    "Content-Length: 0\r\n\r\n".encode(), [])
-    assert "JSON body" in _problem_reply(too_long, 414)["detail"]
-    big_header = _raw_exchange(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+    assert "JSON body" in problem_reply(too_long, 414)["detail"]
+    big_header = raw_exchange(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
                                      + b"a" * 9000 + b"\r\n\r\n", [])
-    _problem_reply(big_header, 431)
-    negative = _raw_exchange(base, b"POST /sample HTTP/1.1\r\nHost: x\r\n"
+    problem_reply(big_header, 431)
+    negative = raw_exchange(base, b"POST /sample HTTP/1.1\r\nHost: x\r\n"
                                    b"Content-Length: -5\r\n\r\n", [])
-    assert "CONTENT-LENGTH" in _problem_reply(negative, 400)["detail"].upper()
+    assert "CONTENT-LENGTH" in problem_reply(negative, 400)["detail"].upper()
 
 
 def test_a_thousand_context_ids_fit_in_the_query_string(server):
@@ -171,10 +99,10 @@ def test_a_thousand_context_ids_fit_in_the_query_string(server):
     context = np.random.default_rng(5).integers(1000, 5000, 1100).tolist()  # 4 digits each
     query = f"seed=3&presence_penalty=1.5&context={','.join(map(str, context))}"
     assert 4094 < len(f"POST /sample?{query} HTTP/1.1") <= 8190
-    status, _, body = _request(base, f"/sample?{query}&vocab=5000", logits.tobytes(),
+    status, _, body = http_request(base, f"/sample?{query}&vocab=5000", logits.tobytes(),
                                "application/octet-stream")
     assert status == 200, body
-    status, _, as_json = _request(base, "/sample", json.dumps({
+    status, _, as_json = http_request(base, "/sample", json.dumps({
         "logits": logits.tolist(), "seed": 3, "presence_penalty": 1.5,
         "context": context}).encode(), "application/json")
     assert status == 200
@@ -191,10 +119,10 @@ def test_multipart_carries_a_context_no_query_string_could(server):
         b"Content-Type: application/octet-stream\r\n\r\n", logits.tobytes(),
         b"\r\n--cut\r\nContent-Disposition: form-data; name=\"params\"\r\n\r\n",
         json.dumps(params).encode(), b"\r\n--cut--\r\n"])
-    status, _, as_parts = _request(base, "/sample?vocab=5000", body,
+    status, _, as_parts = http_request(base, "/sample?vocab=5000", body,
                                    "multipart/form-data; boundary=cut")
     assert status == 200, as_parts
-    status, _, as_json = _request(base, "/sample", json.dumps(
+    status, _, as_json = http_request(base, "/sample", json.dumps(
         {"logits": logits.tolist(), **params}).encode(), "application/json")
     assert status == 200
     assert_same_result(json.loads(as_parts), json.loads(as_json))
@@ -203,9 +131,9 @@ def test_multipart_carries_a_context_no_query_string_could(server):
 def test_workers_are_pinned_to_one_thread(server):
     process, base, _ = server
     for _ in range(4):  # let every worker do some numpy work first
-        _request(base, "/sample", json.dumps({"logits": [0.0] * 5000}).encode(),
+        http_request(base, "/sample", json.dumps({"logits": [0.0] * 5000}).encode(),
                  "application/json")
-    workers = _children(process.pid)
+    workers = children(process.pid)
     assert len(workers) == 2
     for pid in workers:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -214,17 +142,17 @@ def test_workers_are_pinned_to_one_thread(server):
 
 def test_dead_worker_is_replaced(server):
     process, base, _ = server
-    before = _children(process.pid)
+    before = children(process.pid)
     os.kill(before[0], signal.SIGKILL)
     deadline = time.monotonic() + 30
     while True:
-        after = _children(process.pid)
+        after = children(process.pid)
         if len(after) == 2 and before[0] not in after:
             break
         assert time.monotonic() < deadline, after
         time.sleep(0.2)
     for _ in range(4):
-        assert _request(base, "/healthz")[0] == 200
+        assert http_request(base, "/healthz")[0] == 200
 
 
 def test_sigterm_drains_in_flight_requests(server):
@@ -263,10 +191,15 @@ def test_bad_configuration_stops_serve_before_any_worker(monkeypatch):
 
 
 def test_gunicorn_options():
-    from runner.cli.serve import REQUEST_LINE_LIMIT, gunicorn_options, init_worker
+    from runner.cli import gunicorn_hooks
+    from runner.cli.serve import REQUEST_LINE_LIMIT, gunicorn_options
 
     options = gunicorn_options("::1", 8123, 3, 30, "info")
     assert options["bind"] == "[::1]:8123"
     assert options["worker_class"] == "sync" and options["workers"] == 3
-    assert options["graceful_timeout"] == 30 and options["post_worker_init"] is init_worker
+    assert options["graceful_timeout"] == 30
+    assert options["post_worker_init"] is gunicorn_hooks.init_worker
+    assert options["worker_abort"] is gunicorn_hooks.worker_abort
+    assert options["pre_request"] is gunicorn_hooks.no_early_continue
     assert options["limit_request_line"] == REQUEST_LINE_LIMIT
+    assert options["forwarder_headers"] == ""

@@ -11,7 +11,12 @@ from matplotlib.figure import Figure
 
 
 class HeatmapError(ValueError):
-    """The cells do not form a temperature x top_p grid (another knob varies)."""
+    """The cells do not form a temperature x top_p grid (another knob varies), or hold no
+    value of the metric (`field` then names it)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def metric_grid(cells: Sequence[Mapping], metric: str) -> tuple[list, list, np.ndarray]:
@@ -45,7 +50,7 @@ def heatmap_png(cells: Sequence[Mapping], metric: str, title: str = "") -> bytes
         raise HeatmapError("no cells to plot")
     temperatures, top_ps, values = metric_grid(cells, metric)
     if np.isnan(values).all():
-        raise HeatmapError(f"no cell has a value of {metric}")
+        raise HeatmapError(f"no cell has a value of {metric}", field="metric")
     # No pyplot: a bare Figure on the Agg canvas is safe in threads and needs no display.
     width = 1.6 + 0.45 * max(len(top_ps), 4)
     figure = Figure(figsize=(width, 1.2 + 0.35 * max(len(temperatures), 4)))

@@ -150,5 +150,9 @@ def heatmap(args: dict[str, Any], run_id: int) -> Response:
     try:
         png = heatmap_png(rows, metric, title=f"run {run.id}: {metric}")
     except HeatmapError as error:
-        abort(422, message=str(error))
+        # The knobs to fix are the unfixed ones that vary among the cells.
+        fields = [error.field] if error.field else [
+            name for name in PARAMETERS if name not in ("temperature", "top_p", *args)
+            and len({getattr(c, name) for c in cells}) > 1]
+        abort(422, message=str(error), errors={name: [str(error)] for name in fields} or None)
     return Response(png, mimetype="image/png")

@@ -77,6 +77,7 @@ def test_heatmap_png(api, database):
         ("/runs/999/heatmap.png?metric=entropy", 404, None),
         ("/runs/{id}/heatmap.png?metric=nope", 422, "metric"),
         ("/runs/{id}/heatmap.png", 422, "metric"),
+        ("/runs/{id}/heatmap.png?metric=self_bleu", 422, "metric"),  # not computed by the sweep
         ("/runs/{id}/cells?order_by=nope", 422, "order_by"),
         ("/runs/{id}/cells?order_by=-__class__", 422, "order_by"),
         ("/runs/{id}/cells?limit=0", 422, "limit"),
@@ -122,6 +123,7 @@ def test_heatmap_with_an_unfixed_swept_knob_is_422(api, database):
     response = api.get(f"/runs/{other}/heatmap.png?metric=entropy")
     assert response.status_code == 422 and response.mimetype == PROBLEM
     assert "top_k" in response.get_json()["detail"]
+    assert list(response.get_json()["errors"]) == ["top_k"]  # the one knob left to fix
 
 
 def test_a_database_of_a_newer_logit_lab_is_a_503_that_says_so(tmp_path, make_app):

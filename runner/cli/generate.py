@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import marshmallow as ma
 
+from runner.cli.common import read_messages, template_source, validation_message
 from service.generate import output
 from service.generate.prepare import build
 from service.generate.schemas import GenerateRequestSchema
@@ -30,7 +31,7 @@ def _knobs(command):
 
 def _messages(path: Path | None, chat: str | None) -> list[dict] | None:
     if path is not None:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_messages(path)
     return [{"role": "user", "content": chat}] if chat is not None else None
 
 
@@ -46,7 +47,8 @@ def _stop(values: tuple[str, ...]) -> list:
 @click.option("--chat", help="A one-turn chat (rendered with --template) instead of PROMPT.")
 @click.option("--messages", "messages_file", type=click.Path(exists=True, path_type=Path),
               help="A JSON file of [{role, content}, ...] instead of PROMPT.")
-@click.option("--template", help="chatml, llama-3, mistral, gemma, alpaca or a Jinja string")
+@click.option("--template", help="chatml, llama-3, mistral, gemma, alpaca, a file holding a "
+              "Jinja chat_template, or a Jinja string")
 @click.option("--system", help="System prompt (chat only).")
 @click.option("--instructions", help="Custom instructions (chat only).")
 @click.option("--placement", type=click.Choice(PLACEMENTS))
@@ -63,7 +65,7 @@ def generate(prompt, model, chat, messages_file, template, system, instructions,
              max_tokens, stop, n, seed, logprobs, penalize_prompt, stream, as_json, **knobs):
     """Continue PROMPT (or a chat) with a built-in model; same seed, same text."""
     body = {"model": model, "prompt": prompt, "messages": _messages(messages_file, chat),
-            "template": template, "system": system, "instructions": instructions,
+            "template": template_source(template), "system": system, "instructions": instructions,
             "placement": placement, "max_tokens": max_tokens, "stop": _stop(stop) or None,
             "n": n, "seed": seed, "logprobs": logprobs, "penalize_prompt": penalize_prompt,
             **knobs}
@@ -77,7 +79,8 @@ def generate(prompt, model, chat, messages_file, template, system, instructions,
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
     except (ma.ValidationError, UnknownModelError, SamplingError) as error:
-        raise click.UsageError(str(getattr(error, "messages", error))) from None
+        raise click.UsageError(validation_message(error.messages)
+                               if isinstance(error, ma.ValidationError) else str(error)) from None
     if as_json:
         click.echo(json.dumps(output.response(prepared, choices), ensure_ascii=False))
     elif stream and n == 1:

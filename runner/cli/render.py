@@ -1,10 +1,10 @@
 """`logitlab render`: a chat through a prompt template, printed exactly as a model reads it."""
 
-import json
 from pathlib import Path
 
 import click
 
+from runner.cli.common import read_messages, template_source
 from service.templates import TemplateError, render_chat
 from service.templates.named import TEMPLATES
 from service.templates.placement import PLACEMENTS
@@ -20,12 +20,11 @@ from service.templates.placement import PLACEMENTS
 @click.option("--add-generation-prompt/--no-generation-prompt", default=True, show_default=True)
 def render(messages_file, template, system, instructions, placement, add_generation_prompt):
     """Render MESSAGES_FILE (JSON [{role, content}, ...]) with a template."""
-    if template not in TEMPLATES and Path(template).is_file():
-        template = Path(template).read_text(encoding="utf-8")
-    messages = json.loads(messages_file.read_text(encoding="utf-8"))
+    messages = read_messages(messages_file)
     try:
-        rendered = render_chat(messages, template, add_generation_prompt=add_generation_prompt,
-                               system=system, instructions=instructions, placement=placement)
+        rendered = render_chat(messages, template_source(template),
+                               add_generation_prompt=add_generation_prompt, system=system,
+                               instructions=instructions, placement=placement)
     except TemplateError as error:
         raise click.UsageError(str(error)) from None
     click.echo(rendered.text, nl=False)

@@ -261,3 +261,35 @@ def test_sample_refuses_deeply_nested_json(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000)
     result = cli("sample", "--logits", path)
     assert result.exit_code == 2 and "not a JSON array of numbers" in result.output
+
+
+@pytest.mark.parametrize("command", [["render"], ["generate", "--max-tokens", "1", "--messages"]])
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{bad", "not valid JSON"),
+    ('{"role": "user", "content": "hi"}', "a JSON list"),
+    ('[{"role": "user"}]', "0.content: Missing data for required field."),
+    ('[{"role": "user", "content": 3}]', "0.content: Not a valid string."),
+])
+def test_a_bad_messages_file_is_a_usage_error_naming_what_is_wrong(tmp_path, command, text,
+                                                                   expected):
+    path = tmp_path / "chat.json"
+    path.write_text(text, encoding="utf-8")
+    result = cli(*command, path)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert "{'" not in result.output  # no Python dict of messages
+
+
+def test_generate_reads_a_template_file_as_render_does(tmp_path):
+    template = tmp_path / "tpl.jinja"
+    template.write_text("{% for m in messages %}<{{ m['content'] }}>{% endfor %}",
+                        encoding="utf-8")
+    chat = tmp_path / "chat.json"
+    chat.write_text('[{"role": "user", "content": "The for"}]', encoding="utf-8")
+    rendered = cli("render", chat, "--template", template)
+    assert rendered.exit_code == 0 and rendered.output == "<The for>"
+    result = cli("generate", "--messages", chat, "--template", template, "--max-tokens", "2",
+                 "--seed", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[0])["prompt"] == "<The for>"
+    missing = cli("generate", "--chat", "hi", "--template", "nope.jinja")
+    assert missing.exit_code == 2 and "template: unknown template 'nope.jinja'" in missing.output

@@ -29,6 +29,8 @@ def linear(seed, epochs, hidden, learning_rate, x, db_url):
 
     result = train(seed=seed, epochs=epochs, hidden=hidden, learning_rate=learning_rate, x=x,
                    on_progress=progress)
+    # Each epoch's line is the loss before that epoch's step; this one is after the last.
+    click.echo(f"  after training  loss (MSE) {result.final_loss:.6f}")
     click.echo(f"MLP prediction at x = {x:g}:   {result.mlp_prediction:.6f}")
     click.echo(f"least squares y = {result.lstsq_slope:.6f}x + {result.lstsq_intercept:.6f}: "
                f"{result.lstsq_prediction:.6f}")

@@ -44,6 +44,9 @@ def test_cli_prints_progress_and_both_answers_and_stores_the_run(tmp_path):
     assert first.exit_code == 0, first.output
     assert first.stdout.count("loss (MSE)") >= 10
     assert "least squares y = 2.000000x + 3.000000: 103.000000" in first.stdout
+    # The loss after the last step, the one POST /demo/linear answers as final_loss.
+    final = train(seed=3, epochs=300).final_loss
+    assert f"after training  loss (MSE) {final:.6f}" in first.stdout
     again = CliRunner().invoke(main, args)
     assert again.stdout == first.stdout
     assert "stored as demo run 2" in again.stderr

@@ -101,6 +101,15 @@ def test_thresholds():
                          Thresholds(0.05)) == [
         "2 requests failed around the kill, more than the 1 a killed worker can have in flight"]
     assert failed_checks(_numbers(fault=fault | {"failed_requests": 1}), Thresholds()) == []
+    # The killed worker's own request does not count against --max-failure-ratio: a fault run
+    # passes with the default 0 when nothing else failed (found running the README's example).
+    assert failed_checks(_numbers(failures=1, failure_ratio=0.01,
+                                  fault=fault | {"failed_requests": 1}), Thresholds()) == []
+    assert failed_checks(_numbers(failures=2, failure_ratio=0.02, fault=fault),
+                         Thresholds(0.005)) == [
+        "failure ratio 1.0000% > 0.5000% (2 of 100 requests failed; 1 excused as the killed "
+        "worker's in flight)",
+        "2 requests failed around the kill, more than the 1 a killed worker can have in flight"]
     assert failed_checks(_numbers(fault=fault | {"failed_requests": 1, "requests_after_kill": 0}),
                          Thresholds()) == ["the run made no request after the kill"]
     assert failed_checks(_numbers(fault={"killed_pid": None, "replaced": True}),

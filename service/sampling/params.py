@@ -29,11 +29,11 @@ DEFAULT_LIMITS = SamplingLimits()  # frozen: one shared instance for callers tha
 # name: (default, lower, upper, lower_inclusive, upper_inclusive, stage that uses it, off value)
 RANGES: dict[str, tuple] = {
     "temperature": (1.0, 0.0, np.inf, True, False, "temperature", 1.0),
-    "top_k": (0, 0, np.inf, True, False, "top_k", 0),
-    "top_p": (1.0, 0.0, 1.0, False, True, "top_p", 1.0),
+    "top_k": (0, -1, np.inf, True, False, "top_k", 0),
+    "top_p": (1.0, 0.0, 1.0, True, True, "top_p", 1.0),
     "min_p": (0.0, 0.0, 1.0, True, True, "min_p", 0.0),
     "typical_p": (1.0, 0.0, 1.0, False, True, "typical_p", 1.0),
-    "top_n_sigma": (0.0, 0.0, np.inf, True, False, "top_n_sigma", 0.0),
+    "top_n_sigma": (0.0, -np.inf, np.inf, False, False, "top_n_sigma", 0.0),
     "xtc_threshold": (0.1, 0.0, 1.0, True, True, "xtc", None),
     "xtc_probability": (0.0, 0.0, 1.0, True, True, "xtc", 0.0),
     "repetition_penalty": (1.0, 0.0, np.inf, False, False, "penalties", 1.0),
@@ -43,6 +43,11 @@ RANGES: dict[str, tuple] = {
 
 
 KNOWN = {*RANGES, "preset", "order", "penalty_last_n", "logit_bias", "context"}
+# The peers' spellings of off below a parameter's range: top_k -1 (vLLM; llama.cpp: <= 0) and
+# top_n_sigma <= 0 (llama.cpp's default is -1) mean the stage does nothing.
+OFF_BELOW_ZERO = ("top_k", "top_n_sigma")
+# penalty_last_n -1: llama.cpp's "the whole context".
+WHOLE_CONTEXT = -1
 
 
 @dataclass
@@ -245,6 +250,9 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
         value = params[name]
         array = per_row(name, value, batch,
                         integer=name == "top_k", bounds=(low, high, low_incl, high_incl))
+        if name in OFF_BELOW_ZERO and (value < 0 if _is_number(value) else True):
+            array = np.maximum(array, 0, out=array)
+            value = array
         if off is not None and (value == off if _is_number(value) else np.all(array == off)):
             continue  # off in every row, as if left out (temperature 1, top_p 1, ...)
         if off is not None and stage not in order:
@@ -259,8 +267,12 @@ def resolve_params(batch: int, vocab: int, params: dict, limits: SamplingLimits)
     last_n = params.get("penalty_last_n", DEFAULT_PENALTY_LAST_N[preset])
     if last_n is not None:
         last_n = per_row("penalty_last_n", last_n, batch, integer=True)
-        if np.any(last_n < 0):
-            raise InvalidParameterError("penalty_last_n must be >= 0", field="penalty_last_n")
+        if np.any(last_n < WHOLE_CONTEXT):
+            raise InvalidParameterError("penalty_last_n must be >= -1 (-1: the whole context)",
+                                        field="penalty_last_n")
+        if np.any(last_n == WHOLE_CONTEXT):
+            last_n = None if np.all(last_n == WHOLE_CONTEXT) else np.where(
+                last_n == WHOLE_CONTEXT, INT64_LIMIT - 1, last_n)
     rows["penalty_last_n"] = last_n
     logit_bias = parse_logit_bias(params.get("logit_bias"), batch, vocab)
     context = parse_context(params.get("context"), batch, vocab, limits)

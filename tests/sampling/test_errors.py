@@ -113,11 +113,11 @@ def test_bad_shape_or_dtype(x):
 
 BAD_PARAMS = [
     ("temperature", {"temperature": -0.1}),
-    ("top_p", {"top_p": 0.0}),
+    ("top_p", {"top_p": -0.1}),
     ("top_p", {"top_p": 1.01}),
     ("min_p", {"min_p": 1.5}),
     ("min_p", {"min_p": -0.1}),
-    ("top_k", {"top_k": -1}),
+    ("top_k", {"top_k": -2}),
     ("repetition_penalty", {"repetition_penalty": 0.0}),
     ("repetition_penalty", {"repetition_penalty": -1.0}),
     ("frequency_penalty", {"frequency_penalty": 2.5}),
@@ -141,7 +141,7 @@ BAD_PARAMS = [
     ("typical_p", {"typical_p": 0.9}),
     ("typical_p", {"typical_p": 0.9, "preset": "vllm"}),
     ("top_n_sigma", {"top_n_sigma": 1.0, "preset": "hf"}),
-    ("top_n_sigma", {"top_n_sigma": -1.0, "preset": "llama.cpp"}),
+    ("top_n_sigma", {"top_n_sigma": float("inf"), "preset": "llama.cpp"}),
     ("xtc_probability", {"xtc_probability": 1.5, "preset": "llama.cpp"}),
     ("top_p", {"top_p": 0.9, "order": ["temperature", "top_k"]}),
     ("temperature", {"temperature": "hot"}),

@@ -61,7 +61,7 @@ def test_unsupported_media_type_is_415(client, content_type):
     ("body", "field", "text"),
     [
         ({"logits": ROW, "temperature": -1}, "temperature", ""),
-        ({"logits": ROW, "top_p": 0}, "top_p", ""),
+        ({"logits": ROW, "top_p": -0.5}, "top_p", ""),
         ({"logits": ROW, "top_p": 1.5}, "top_p", ""),
         ({"logits": ROW, "top_k": 2.5}, "top_k", ""),
         ({"logits": ROW, "min_p": "lots"}, "min_p", ""),

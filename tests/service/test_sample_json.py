@@ -152,3 +152,21 @@ def test_zero_and_one_logits_are_numbers_not_booleans(client):
 def test_integer_and_float_logits_mix(client, value):
     response = post(client, {"logits": [value, 1, 2.5], "seed": 0})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_the_peers_spellings_of_off_and_top_p_zero_are_accepted(client, query):
+    """top_k -1 (vLLM), top_n_sigma -1 and penalty_last_n -1 (llama.cpp), top_p 0 (HF, OpenAI)."""
+    row = logits(1, 50, seed=3)[0].tolist()
+    params = {"top_k": -1, "top_n_sigma": -1.0, "penalty_last_n": -1, "top_p": 0.0,
+              "preset": "llama.cpp", "seed": 5, "return_probs": True}
+    context = list(range(10))
+    if query:
+        text = "&".join(f"{k}={str(v).lower()}" for k, v in params.items())
+        response = post(client, {"logits": row, "context": context}, query="?" + text)
+    else:
+        response = post(client, {"logits": row, "context": context, **params})
+    assert response.status_code == 200, response.get_json()
+    expected = sample(np.asarray(row), context=context, **params).to_dict()
+    assert response.get_json() == expected
+    assert np.count_nonzero(expected["probs"][0]) == 1  # top_p 0: the likeliest token only

@@ -1,5 +1,6 @@
 """marshmallow fields for sampling parameters: scalar-or-per-row values, query-string forms."""
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -117,3 +118,16 @@ class Context(ma.fields.Field):
             return {"type": "string", "example": "1,2,3"}
         ids = {"type": "array", "items": {"type": "integer", "minimum": 0}}
         return {"oneOf": [ids, {"type": "array", "items": ids, "minItems": 1}]}
+
+
+class BiasValue(ma.fields.Float):
+    """A logit_bias value in [-100, 100], or null: a ban (-inf, which JSON cannot write)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_nan=False, validate=ma.validate.Range(-100, 100), **kwargs)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None,
+                    **kwargs: Any) -> Any:
+        if value is None:
+            return -math.inf
+        return super().deserialize(value, attr, data, **kwargs)

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow.validate import OneOf, Range
 
 from service.sample.bodies import LogitsField
-from service.sample.fields import Context, Int, JsonText, ScalarOrList
+from service.sample.fields import BiasValue, Context, Int, JsonText, ScalarOrList
 from service.sampling import PRESETS, STAGES
 
 F, I = ma.fields.Float, Int  # noqa: E741
@@ -24,7 +24,8 @@ def param_fields(query: bool) -> dict[str, ma.fields.Field]:
     def per_row(inner: ma.fields.Field, doc: str) -> ScalarOrList:
         return ScalarOrList(inner, query=query, metadata={"description": doc})
 
-    bias = ma.fields.Dict(keys=I(validate=Range(0)), values=_number(-100, 100))
+    bias = ma.fields.Dict(keys=I(validate=Range(0)), values=BiasValue(), metadata={
+        "description": "{token id: bias in [-100, 100]}; null bans the token (-inf)"})
     bias_any = ScalarOrList(bias)
     order = ma.fields.List(ma.fields.String(validate=OneOf(STAGES)))
     return {

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .errors import AllMaskedRowError
 from .logits import row_maxima
 from .result import ProcessedBatch
 from .state import State, token_range, whole_row_ids
@@ -131,6 +132,9 @@ def untruncated_writer(z, rows, counts, temperature, adjustments):
                                       adjustments, x)
             redo = ~(np.isfinite(top) & scalable)
             if redo.any():
+                banned = np.flatnonzero(top == -np.inf)  # input rows with none were refused
+                if banned.size:
+                    raise AllMaskedRowError(int(chunk[banned[0]]), by_bias=True)
                 check_block(z, source.max(axis=1))  # NaN or +inf in the input: the 422
                 # Only a huge |logit| / T or a tiny T gets here.
                 x[redo] = _shift_then_scale(source[redo], chunk[redo], temperature[span][redo],

@@ -17,10 +17,14 @@ class InvalidLogitsError(SamplingError):
 class AllMaskedRowError(SamplingError):
     """A row has no finite logit, so there is nothing to sample from."""
 
-    def __init__(self, row: int):
-        super().__init__(
-            f"row {row} has no finite logit: every token is masked (-inf)", field="logits"
-        )
+    def __init__(self, row: int, by_bias: bool = False):
+        if by_bias:
+            super().__init__(f"row {row} has no finite logit left: logit_bias bans every "
+                             "token the logits leave", field="logit_bias")
+        else:
+            super().__init__(
+                f"row {row} has no finite logit: every token is masked (-inf)", field="logits"
+            )
         self.row = row
 
 

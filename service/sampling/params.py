@@ -167,9 +167,11 @@ def parse_logit_bias(value, batch: int, vocab: int) -> list[tuple[np.ndarray, np
         ids = np.array([_token_id("logit_bias", k, vocab) for k in mapping], dtype=np.int64)
         biases = []
         for key, bias in mapping.items():
-            if not _is_number(bias) or not -100 <= bias <= 100:
+            # -inf bans the token, as llama.cpp's -INFINITY does (its ignore_eos uses it).
+            if not _is_number(bias) or not (-100 <= bias <= 100 or bias == -math.inf):
                 raise InvalidParameterError(
-                    f"logit_bias[{key}] must be a number in [-100, 100] (got {bias!r})",
+                    f"logit_bias[{key}] must be a number in [-100, 100], or -inf to ban the "
+                    f"token (got {bias!r})",
                     field="logit_bias",
                 )
             biases.append(float(bias))

@@ -97,8 +97,9 @@ def softmax_segment(rows: np.ndarray, x: np.ndarray, ids: np.ndarray,
         finite = x > NEG_INF
         counts = finite.sum(axis=1)
         if not counts.all():
-            # Only float overflow in the adjustments can empty a row that had finite logits.
-            raise AllMaskedRowError(int(rows[np.argmin(counts)]))
+            # Input rows were checked: only a -inf bias (or float overflow in the
+            # adjustments) can empty a row that had finite logits.
+            raise AllMaskedRowError(int(rows[np.argmin(counts)]), by_bias=True)
     top = x.max(axis=1, keepdims=True) if top is None else top
     highest = top.item() if top.size == 1 else float(top.max())
     if float(lowest) - highest >= LOWEST:  # no shifted logit can leave the range

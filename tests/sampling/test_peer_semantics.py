@@ -25,7 +25,7 @@ import math
 import numpy as np
 import pytest
 
-from service.sampling import InvalidParameterError, process
+from service.sampling import AllMaskedRowError, InvalidParameterError, process
 
 LN = math.log
 PRESETS = ["vllm", "llama.cpp"]
@@ -378,3 +378,22 @@ def test_minus_one_spellings_of_off_are_accepted_per_row_and_under_any_preset(pr
 def test_top_p_zero_keeps_the_top_token_and_its_ties(run):
     """top_p = 0 (HF, llama.cpp and OpenAI accept it): the first token reaches it."""
     assert_q(run([2.0, 0.0, 2.0, 1.0], top_p=0.0), [0.5, 0, 0.5, 0])
+
+
+@pytest.mark.parametrize("preset", ["vllm", "hf", "llama.cpp"])
+def test_a_bias_of_minus_infinity_bans_the_token(run, preset):
+    """llama.cpp adds any float bias, -INFINITY included (its own ignore_eos uses it)."""
+    # llama-sampling.cpp logit_bias_apply: `logit += lb.bias`; common.cpp pushes {eog, -INFINITY}.
+    q = run([1.0, 2.0, 0.0], preset=preset, logit_bias={1: -math.inf})
+    assert_q(q, softmax([1.0, -np.inf, 0.0]))
+    greedy = run([1.0, 2.0, 0.0], preset=preset, logit_bias={1: -math.inf}, temperature=0.0)
+    assert_q(greedy, [1, 0, 0])
+
+
+@pytest.mark.parametrize("vocab", [3, 6000])
+def test_banning_every_token_names_the_bias(vocab):
+    """A row that logit_bias empties is an error about logit_bias, not about the logits."""
+    with pytest.raises(AllMaskedRowError, match=r"row 1 .*logit_bias") as caught:
+        process(np.zeros((2, vocab)),
+                logit_bias=[{0: -math.inf}, {i: -math.inf for i in range(vocab)}])
+    assert caught.value.field == "logit_bias" and caught.value.row == 1

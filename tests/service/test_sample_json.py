@@ -170,3 +170,21 @@ def test_the_peers_spellings_of_off_and_top_p_zero_are_accepted(client, query):
     expected = sample(np.asarray(row), context=context, **params).to_dict()
     assert response.get_json() == expected
     assert np.count_nonzero(expected["probs"][0]) == 1  # top_p 0: the likeliest token only
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_a_null_bias_bans_the_token(client, query):
+    """JSON has no -inf: null is the ban, as a null logit is a masked token."""
+    row = [0.0, 5.0, 1.0]
+    bias = {"1": None}
+    if query:
+        response = post(client, {"logits": row},
+                        query="?return_probs=true&logit_bias=" + json.dumps(bias))
+    else:
+        response = post(client, {"logits": row, "logit_bias": bias, "return_probs": True})
+    assert response.status_code == 200, response.get_json()
+    probs = response.get_json()["probs"][0]
+    assert probs[1] == 0 and probs[0] > 0 and probs[2] > 0
+    everything = post(client, {"logits": row, "logit_bias": {"0": None, "1": None, "2": None}})
+    assert_problem(everything, 422, "logit_bias")
+    assert "bans every token" in everything.get_json()["detail"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from runner import storage
 from runner.generation_sweep import CRN_SCHEME, GenerationSweepSpec, compute_cells
 from runner.grid import CellParams
+from runner.interrupts import ctrl_c_held
 from runner.sweep import TOP_P_RULE
 from service.db.models import (
     GENERATION_STATS,
@@ -83,7 +84,9 @@ def execute_generation(sessions: sessionmaker[Session], run_id: int,
     count = 0
     try:
         for cell, stats in compute_cells(spec, skip=done):
-            if write(sessions, run_id, cell, stats):
+            with ctrl_c_held():  # a cell's transaction ends whole, then Ctrl-C stops the run
+                stored = write(sessions, run_id, cell, stats)
+            if stored:
                 count += 1
             if on_cell:
                 on_cell(1)

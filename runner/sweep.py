@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from runner import storage
 from runner.crn import CRN_SCHEME
 from runner.executors import Executor, LocalExecutor, RunJob
 from runner.grid import CellParams, grid_cells
+from runner.interrupts import ctrl_c_held
 from runner.sources import Source, load_source
 from service.db.models import RAW_COUNTS
 from service.sampling.presets import PRESETS
@@ -155,28 +153,6 @@ def execute(sessions: sessionmaker[Session], run_id: int,
     return written
 
 
-@contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block is done, then raise its KeyboardInterrupt."""
-    # A KeyboardInterrupt inside a SQLAlchemy commit can come out as another error (a
-    # ResourceClosedError from the transaction's cleanup): the run would be marked failed, not
-    # interrupted. Only the main thread gets KeyboardInterrupt (and may set handlers), and a
-    # caller's own Ctrl-C handler is left alone.
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    pressed: list[int] = []
-    # signal.signal runs a pending handler before it swaps: no Ctrl-C is lost in between.
-    signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if pressed:
-            raise KeyboardInterrupt
-
-
 def _execute(sessions: sessionmaker[Session], run: Any, on_cells: Callable[[int], None] | None,
              executor: Executor) -> int:
     """Write the run's missing cells; returns how many."""
@@ -194,7 +170,7 @@ def _execute(sessions: sessionmaker[Session], run: Any, on_cells: Callable[[int]
             if cell in done:
                 continue
             check_stats(cell, stats)
-            with _ctrl_c_held():  # a cell's transaction ends whole, then Ctrl-C stops the run
+            with ctrl_c_held():  # a cell's transaction ends whole, then Ctrl-C stops the run
                 stored = storage.write_cell(sessions, run_id, cell, stats)
             if stored:
                 written += 1

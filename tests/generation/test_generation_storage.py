@@ -1,7 +1,10 @@
 """Generation sweeps in the database, through the engine and `logitlab sweep --prompts`."""
 
+import signal
+
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
 
 from runner import generation_storage
 from runner.cli import main
@@ -95,3 +98,22 @@ def test_prompts_need_a_model_source(tmp_path):
     result = CliRunner().invoke(main, ["sweep", "--source", "zipf:V=10", "--prompts",
                                        str(prompts), "--db", f"sqlite:///{tmp_path / 'a.db'}"])
     assert result.exit_code == 2 and "model" in result.output
+
+
+def test_ctrl_c_inside_a_cell_commit_interrupts_the_run_with_the_cell_whole(sessions,
+                                                                            monkeypatch):
+    spec = _spec()
+    run_id = create_generation_run(sessions, spec, vocab_size=3965, name="gen")
+
+    def ctrl_c_in_the_first_commit(spec, skip=None):
+        # Listening from here on: the next transaction to end is the first cell's write.
+        event.listen(sessions, "after_transaction_end",
+                     lambda *_: signal.raise_signal(signal.SIGINT), once=True)
+        yield from compute_cells(spec, skip=skip)
+
+    monkeypatch.setattr(generation_storage, "compute_cells", ctrl_c_in_the_first_commit)
+    # Not a ResourceClosedError from the transaction's cleanup (which marks the run failed).
+    with pytest.raises(KeyboardInterrupt):
+        execute_generation(sessions, run_id)
+    assert get_run(sessions, run_id).status == "running"  # the CLI marks it interrupted
+    assert len(written(sessions, run_id)) == 1

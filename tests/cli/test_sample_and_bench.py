@@ -35,7 +35,7 @@ def test_sample_reads_json_logits_and_never_draws_a_masked_token(tmp_path):
 def test_sample_reports_bad_parameters_without_a_traceback():
     out = run("sample", "--top-p", "2")
     assert out.exit_code != 0
-    assert "top_p must be in (0, 1]" in out.output and "Traceback" not in out.output
+    assert "top_p must be in [0, 1]" in out.output and "Traceback" not in out.output
     out = run("sample", "--context", "1,x")
     assert out.exit_code == 2 and "comma-separated token ids" in out.output
 

@@ -15,10 +15,15 @@ let generation = 0;
 let inflight = null;
 let neutralCache = { key: null, result: null };
 
-function showError(message) {
+// The live update and the Sample button keep their own error: typing a seed schedules an
+// update, whose success must not wipe the error the click on Sample just showed.
+const errors = { update: '', draw: '' };
+function showError(message, origin = 'update') {
+  errors[origin] = message || '';
+  const shown = Object.values(errors).filter(Boolean);
   const box = $('error');
-  box.hidden = !message;
-  box.textContent = message || '';
+  box.hidden = !shown.length;
+  box.textContent = shown.join(' ');
 }
 
 // Values from the URL that the form could not take as they were (see readState).
@@ -159,9 +164,9 @@ async function drawSamples() {
       html('p', { text: `${tokens.length} draws, ${counts.size} distinct, seed ${result.seed[0]}.` }),
       html('ol', { class: 'chips', 'aria-label': 'Drawn tokens' }, chips),
     );
-    showError('');
+    showError('', 'draw');
   } catch (error) {
-    showError(error.message);
+    showError(error.message, 'draw');
   }
 }
 

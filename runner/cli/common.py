@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -11,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-import marshmallow as ma
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.text import Text
@@ -23,9 +21,6 @@ from runner.storage import cell_rows, get_run
 from service.db import open_database
 from service.db.engine import URL_ENV, resolve_url
 from service.db.models import Run
-from service.errors import flatten
-from service.generate.fields import MessageSchema
-from service.templates.named import TEMPLATES
 
 # When piped (not a terminal), print tables at full width instead of rich's 80 columns.
 PIPE_WIDTH = 240
@@ -133,29 +128,3 @@ def cell_progress(run_id: int, total: int, done: int = 0) -> Iterator[Callable[[
         task = progress.add_task(f"run {run_id}", total=total, completed=done)
         yield lambda count: progress.advance(task, count)
 
-
-def validation_message(messages: object) -> str:
-    """marshmallow's nested messages as one line: `field: message; field: at 0.x: message`."""
-    return "; ".join(f"{field}: {text}" for field, texts in flatten(messages).items()
-                     for text in texts)
-
-
-def read_messages(path: Path) -> list[dict]:
-    """A chat file, a JSON list of {role, content}; a usage error says what is wrong with it."""
-    try:
-        messages = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise click.UsageError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(messages, list):
-        raise click.UsageError(f"{path} must hold a JSON list of {{role, content}} messages")
-    try:  # other keys (name, ...) are the template's business
-        return MessageSchema(many=True, unknown=ma.INCLUDE).load(messages)
-    except ma.ValidationError as error:
-        raise click.UsageError(validation_message({"messages": error.messages})) from None
-
-
-def template_source(value: str | None) -> str | None:
-    """A template option: a named template, a file holding a Jinja chat_template, or Jinja."""
-    if value is not None and value not in TEMPLATES and Path(value).is_file():
-        return Path(value).read_text(encoding="utf-8")
-    return value

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import marshmallow as ma
 
-from runner.cli.common import read_messages, template_source, validation_message
+from runner.cli.chat import read_messages, template_source, validation_message
 from service.generate import output
 from service.generate.prepare import build
 from service.generate.schemas import GenerateRequestSchema

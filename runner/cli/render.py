@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import read_messages, template_source
+from runner.cli.chat import read_messages, template_source
 from service.templates import TemplateError, render_chat
 from service.templates.named import TEMPLATES
 from service.templates.placement import PLACEMENTS

@@ -1,56 +1,23 @@
 """The official `openai` client against a real `logitlab serve` on a loopback port."""
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import openai
 import pytest
 
 from service.lm.registry import load_model
+from tests.service.helpers import serving
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    script = Path(sys.executable).with_name("logitlab")
-    command = str(script) if script.exists() else shutil.which("logitlab")
-    assert command, "the logitlab console script is not installed (pip install -e .)"
-    port, root = _free_port(), tmp_path_factory.mktemp("openai-server")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
-    env["LOGITLAB_CACHE_DIR"] = str(root)
-    log = root / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([command, "serve", "--port", str(port), "--workers", "1"],
-                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(20)
+    root = tmp_path_factory.mktemp("openai-server")
+    with serving(root / "server.log", env={"LOGITLAB_CACHE_DIR": str(root)},
+                 workers=1) as (_, base, _log):
+        yield base
 
 
 @pytest.fixture(scope="module")

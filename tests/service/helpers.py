@@ -106,8 +106,8 @@ def children(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def serving(log: Path, *args: str, env: dict[str, str] | None = None):
-    """Run `logitlab serve --workers 2 ARGS` with LOGITLAB_* from `env` only; yields
+def serving(log: Path, *args: str, env: dict[str, str] | None = None, workers: int = 2):
+    """Run `logitlab serve --workers N ARGS` with LOGITLAB_* from `env` only; yields
     (process, base URL, log path) once /healthz answers, and stops the server afterwards."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LOGITLAB_")}
@@ -115,7 +115,8 @@ def serving(log: Path, *args: str, env: dict[str, str] | None = None):
     environ.update(env or {})
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*logitlab_command(), "serve", "--port", str(port), "--workers", "2", *args],
+            [*logitlab_command(), "serve", "--port", str(port), "--workers", str(workers),
+             *args],
             stdout=sink, stderr=subprocess.STDOUT, env=environ)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -33,6 +33,9 @@ _STAND_IN_VALUE = float(_STAND_IN)
 # A parser keeps buffers sized for the largest document it has read: bodies up to this size
 # reuse the thread's parser (no allocation per request), larger ones get their own.
 _REUSED_UP_TO = 4 << 20
+# simdjson looks a member up by a scan of the object, once per key here: a body with more
+# members than a request has parameters goes to orjson, whose dict is linear.
+_MOST_MEMBERS = 64
 _local = threading.local()
 
 
@@ -99,14 +102,14 @@ def _read(data: bytes, nulls: int) -> Any:
     if not isinstance(root, simdjson.Object):
         return None
     keys = list(root.keys())
-    if "logits" not in keys or len(set(keys)) != len(keys):
+    if len(keys) > _MOST_MEMBERS or "logits" not in keys or len(set(keys)) != len(keys):
         return None
     logits = root["logits"]
     if not isinstance(logits, simdjson.Array) or len(logits) == 0:
         return None
     shape: tuple[int, ...] = (len(logits),)
     if isinstance(logits[0], simdjson.Array):  # [[V], ...]: rows of one length
-        rows = [logits[i] for i in range(len(logits))]
+        rows = list(logits)  # not logits[i]: simdjson finds the i-th element by a scan
         if not all(isinstance(row, simdjson.Array) for row in rows):
             return None
         shape = (len(rows), len(rows[0]))

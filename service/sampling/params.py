@@ -144,13 +144,31 @@ def _token_id(name: str, value, vocab: int) -> int:
     return token
 
 
+def _bias_arrays(mapping: Mapping, vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, biases) of one {token_id: bias} mapping, validated."""
+    ids = np.array([_token_id("logit_bias", k, vocab) for k in mapping], dtype=np.int64)
+    biases = []
+    for key, bias in mapping.items():
+        # -inf bans the token, as llama.cpp's -INFINITY does (its ignore_eos uses it).
+        if not _is_number(bias) or not (-100 <= bias <= 100 or bias == -math.inf):
+            raise InvalidParameterError(
+                f"logit_bias[{key}] must be a number in [-100, 100], or -inf to ban the "
+                f"token (got {bias!r})",
+                field="logit_bias",
+            )
+        biases.append(float(bias))
+    return ids, np.asarray(biases, dtype=np.float64)
+
+
 def parse_logit_bias(value, batch: int, vocab: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """One {token_id: bias} mapping for all rows, or a list with one mapping per row."""
     if value is None:
         return None
     if isinstance(value, Mapping):
-        mappings = [value] * batch
-    elif isinstance(value, Sequence) and all(isinstance(m, Mapping) for m in value):
+        # Read once, shared by every row (read-only): not B times the same mapping.
+        one = _bias_arrays(value, vocab)
+        return [one] * batch if one[0].size else None
+    if isinstance(value, Sequence) and all(isinstance(m, Mapping) for m in value):
         mappings = list(value)
         if len(mappings) != batch:
             raise InvalidParameterError(
@@ -162,20 +180,7 @@ def parse_logit_bias(value, batch: int, vocab: int) -> list[tuple[np.ndarray, np
             "logit_bias must map token ids to biases, or be a list of such maps per row",
             field="logit_bias",
         )
-    parsed = []
-    for mapping in mappings:
-        ids = np.array([_token_id("logit_bias", k, vocab) for k in mapping], dtype=np.int64)
-        biases = []
-        for key, bias in mapping.items():
-            # -inf bans the token, as llama.cpp's -INFINITY does (its ignore_eos uses it).
-            if not _is_number(bias) or not (-100 <= bias <= 100 or bias == -math.inf):
-                raise InvalidParameterError(
-                    f"logit_bias[{key}] must be a number in [-100, 100], or -inf to ban the "
-                    f"token (got {bias!r})",
-                    field="logit_bias",
-                )
-            biases.append(float(bias))
-        parsed.append((ids, np.asarray(biases, dtype=np.float64)))
+    parsed = [_bias_arrays(mapping, vocab) for mapping in mappings]
     return parsed if any(ids.size for ids, _ in parsed) else None
 
 
@@ -190,35 +195,41 @@ def parse_context(value, batch: int, vocab: int, limits: SamplingLimits) -> list
     per_row_lists = len(value) > 0 and all(
         isinstance(item, Sequence | np.ndarray) and not isinstance(item, str) for item in value
     )
-    rows = list(value) if per_row_lists else [value] * batch
-    if len(rows) != batch:
+    if not per_row_lists:
+        # Read once, shared by every row (read-only): not B times the same list.
+        one = _context_row(0, value, vocab, limits)
+        return [one] * batch if one.size else None
+    if len(value) != batch:
         raise InvalidParameterError(
-            f"context has {len(rows)} rows but the batch has {batch} row(s)", field="context"
+            f"context has {len(value)} rows but the batch has {batch} row(s)", field="context"
         )
-    parsed = []
-    for row, ids in enumerate(rows):
-        if limits.max_context is not None and len(ids) > limits.max_context:
-            raise InvalidParameterError(
-                f"context row {row} has {len(ids)} ids; the limit is {limits.max_context}",
-                field="context",
-            )
-        array = np.asarray(ids)
-        if array.size and (array.dtype.kind not in "iu" or array.ndim != 1):
-            bad = next((t for t in ids if not isinstance(t, Integral) or isinstance(t, bool)), ids)
-            raise InvalidParameterError(
-                f"context row {row}: token ids must be integers (got {bad!r})", field="context"
-            )
-        array = array.astype(np.int64, copy=False).reshape(-1)
-        outside = (np.flatnonzero((array < 0) | (array >= vocab))
-                   if array.size and (array.min() < 0 or array.max() >= vocab) else ())
-        if len(outside):
-            raise InvalidParameterError(
-                f"context row {row}: token id {int(array[outside[0]])} is outside the "
-                f"vocabulary [0, {vocab})",
-                field="context",
-            )
-        parsed.append(array)
+    parsed = [_context_row(row, ids, vocab, limits) for row, ids in enumerate(value)]
     return parsed if any(ids.size for ids in parsed) else None
+
+
+def _context_row(row: int, ids, vocab: int, limits: SamplingLimits) -> np.ndarray:
+    """One row's context ids as int64, validated."""
+    if limits.max_context is not None and len(ids) > limits.max_context:
+        raise InvalidParameterError(
+            f"context row {row} has {len(ids)} ids; the limit is {limits.max_context}",
+            field="context",
+        )
+    array = np.asarray(ids)
+    if array.size and (array.dtype.kind not in "iu" or array.ndim != 1):
+        bad = next((t for t in ids if not isinstance(t, Integral) or isinstance(t, bool)), ids)
+        raise InvalidParameterError(
+            f"context row {row}: token ids must be integers (got {bad!r})", field="context"
+        )
+    array = array.astype(np.int64, copy=False).reshape(-1)
+    outside = (np.flatnonzero((array < 0) | (array >= vocab))
+               if array.size and (array.min() < 0 or array.max() >= vocab) else ())
+    if len(outside):
+        raise InvalidParameterError(
+            f"context row {row}: token id {int(array[outside[0]])} is outside the "
+            f"vocabulary [0, {vocab})",
+            field="context",
+        )
+    return array
 
 
 @lru_cache(maxsize=32)

@@ -1,5 +1,6 @@
 """Stage names and the orders in which vLLM, Hugging Face and llama.cpp apply them."""
 
+from collections import Counter
 from collections.abc import Sequence
 
 from .errors import InvalidParameterError
@@ -56,7 +57,8 @@ def resolve_order(preset: str, order: Sequence[str] | None) -> tuple[str, ...]:
             raise InvalidParameterError(
                 f"unknown stage {name!r} in order; stages are {', '.join(STAGES)}", field="order"
             )
-    duplicates = sorted({name for name in stages if stages.count(name) > 1})
+    # One count of every name (not stages.count per name: quadratic in a long order).
+    duplicates = sorted(name for name, count in Counter(stages).items() if count > 1)
     if duplicates:
         raise InvalidParameterError(
             f"stage(s) listed twice in order: {', '.join(duplicates)}", field="order"

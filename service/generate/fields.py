@@ -5,11 +5,15 @@ from typing import Any
 import marshmallow as ma
 from marshmallow.validate import Length, OneOf
 
+from service.bounded import BoundedList, FewUnknown
 from service.sample.fields import ScalarOrList
 from service.sample.schemas import param_fields
 from service.templates.placement import PLACEMENTS
 
 MAX_STOP = 4
+# Messages of a chat: more than LOGITLAB_MAX_CONTEXT's default holds tokens (each template
+# writes one at least per message), refused before any is read.
+MAX_MESSAGES = 32_768
 KNOBS = ("temperature", "top_k", "top_p", "min_p", "typical_p", "top_n_sigma", "xtc_threshold",
          "xtc_probability", "repetition_penalty", "frequency_penalty", "presence_penalty",
          "penalty_last_n", "logit_bias", "preset", "order")
@@ -28,17 +32,23 @@ def knob_fields() -> dict[str, ma.fields.Field]:
     return out
 
 
-class MessageSchema(ma.Schema):
+class MessageSchema(FewUnknown):
     """One chat turn."""
 
     role = ma.fields.String(required=True, validate=Length(1, 64))
     content = ma.fields.String(required=True)
 
 
+def chat_messages(schema: type[ma.Schema] | str, **kwargs: Any) -> BoundedList:
+    """A chat's list of messages: 1 to MAX_MESSAGES of them."""
+    return BoundedList(ma.fields.Nested(schema), max_items=MAX_MESSAGES,
+                       validate=Length(1, MAX_MESSAGES), **kwargs)
+
+
 def chat_fields() -> dict[str, ma.fields.Field]:
     """messages + how to render them."""
     return {
-        "messages": ma.fields.List(ma.fields.Nested(MessageSchema), validate=Length(min=1)),
+        "messages": chat_messages(MessageSchema),
         "template": ma.fields.String(metadata={
             "description": "chatml, llama-3, mistral, gemma, alpaca or a Jinja chat_template"}),
         "system": ma.fields.String(metadata={"description": "system prompt"}),

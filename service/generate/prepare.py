@@ -54,10 +54,22 @@ def check_limits(args: dict[str, Any]) -> None:
                        f"(LOGITLAB_{key})")
 
 
-def read_prompt(model: LanguageModel, text: str) -> list[int]:
+def encode_within(model: LanguageModel, text: str, limit: int, field: str) -> list[int]:
+    """`model.encode(text)`; more than `limit` tokens is a 422 naming `field`. A model that can
+    (`encode_upto`) stops encoding there: a body's text may be 64 MiB, tens of millions of
+    ids that were all built (gigabytes) before the limit refused them."""
+    encode_upto = getattr(model, "encode_upto", None)
+    ids = encode_upto(text, limit) if encode_upto is not None else model.encode(text)
+    if len(ids) > limit:
+        raise _bad(field, f"more than {limit} tokens: the limit is {limit} (LOGITLAB_MAX_CONTEXT)")
+    return ids
+
+
+def read_prompt(model: LanguageModel, text: str, limit: int | None = None,
+                field: str = "prompt") -> list[int]:
     """The prompt's ids as the model reads them, with any BOS it puts in front, so that
-    usage and the length limits count every token read."""
-    ids = model.encode(text)
+    usage and the length limits count every token read; a 422 past `limit` text tokens."""
+    ids = model.encode(text) if limit is None else encode_within(model, text, limit, field)
     reads = getattr(model, "reads", None)
     return reads(ids) if reads is not None else ids
 
@@ -81,13 +93,13 @@ def build(args: dict[str, Any], model: LanguageModel, max_context: int,
     stop_ids = [s for s in stops if isinstance(s, int)]
     if any(token >= model.vocab_size for token in stop_ids):
         raise _bad("stop", f"stop token ids must be < the vocabulary size {model.vocab_size}")
-    prompt_ids = read_prompt(model, prompt)
+    field = "prompt" if args.get("messages") is None else "messages"
+    prompt_ids = read_prompt(model, prompt, max_context, field)
     own_limit = getattr(model, "max_context", None)
     limit = args["max_tokens"]
     if limit is None:
         limit = _room(len(prompt_ids), own_limit, max_context, cap)
         if limit < 1:
-            field = "prompt" if args.get("messages") is None else "messages"
             reads = "" if own_limit is None else f" and {model.name} reads {own_limit} positions"
             raise _bad(field, f"the prompt's {len(prompt_ids)} tokens leave no room to generate: "
                        f"LOGITLAB_MAX_CONTEXT is {max_context}{reads}")

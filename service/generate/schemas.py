@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow.validate import Range
 
+from service.bounded import FewUnknown
 from service.generate.fields import Stop, chat_fields, knob_fields
 from service.lm.registry import DEFAULT_MODEL
 from service.sample.fields import Int
@@ -19,7 +20,7 @@ def exactly_one_input(data: dict[str, Any]) -> None:
         raise ma.ValidationError({"prompt": [message], "messages": [message]})
 
 
-class GenerateRequestSchema(ma.Schema):
+class GenerateRequestSchema(FewUnknown):
     """What to generate from, how long, when to stop, and every sampling knob."""
 
     class Meta:

@@ -1,7 +1,7 @@
 """What generation needs from a language model, and the adapter for the n-gram model."""
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, overload
 
 import numpy as np
 
@@ -32,14 +32,52 @@ class Continuations(Protocol):
         ...
 
 
+class Joined(Sequence[int]):
+    """The prompt's ids then a choice's tokens, as one sequence, without copying either."""
+
+    def __init__(self, head: Sequence[int], tail: Sequence[int]):
+        self.head, self.tail = head, tail
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            cut = len(self.head)
+            return [*self.head[min(start, cut):min(stop, cut)],
+                    *self.tail[max(start - cut, 0):max(stop - cut, 0)]]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("Joined index out of range")
+        cut = len(self.head)
+        return self.head[position] if position < cut else self.tail[position - cut]
+
+    def __iter__(self):
+        yield from self.head
+        yield from self.tail
+
+
 class Recompute:
-    """Continuations read afresh at every step, for models that look at a few last tokens."""
+    """Continuations read afresh at every step, for models that look at a few last tokens.
+
+    Each context is the prompt and the choice's tokens joined without a copy: an n-gram model
+    reads its last N-1 ids, so a step costs O(1) however long the prompt (copying them cost
+    O(prompt + tokens) per choice and step: O(P^2) to score a prompt of P tokens).
+    """
 
     def __init__(self, model: LanguageModel, prompt_ids: Sequence[int]):
         self.model, self.prompt_ids = model, list(prompt_ids)
 
     def logits(self, choices: Sequence[int], tokens: Sequence[Sequence[int]]) -> np.ndarray:
-        return self.model.logits([[*self.prompt_ids, *t] for t in tokens])
+        return self.model.logits([Joined(self.prompt_ids, t) for t in tokens])
 
 
 def continuations(model: LanguageModel, prompt_ids: Sequence[int]) -> Continuations:
@@ -65,6 +103,10 @@ class NgramLM:
 
     def encode(self, text: str) -> list[int]:
         return self.model.tokenizer.encode(text)
+
+    def encode_upto(self, text: str, limit: int) -> list[int]:
+        """The first limit + 1 ids of `text` at most (see `Tokenizer.encode`)."""
+        return self.model.tokenizer.encode(text, limit)
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.model.tokenizer.decode(ids)

@@ -47,15 +47,25 @@ class Tokenizer:
     def __len__(self) -> int:
         return len(self.vocab)
 
-    def encode(self, text: str) -> list[int]:
-        """Known pieces as one token each, unknown ones as their UTF-8 bytes."""
+    def encode(self, text: str, limit: int | None = None) -> list[int]:
+        """Known pieces as one token each, unknown ones as their UTF-8 bytes.
+
+        With `limit`, the first limit + 1 ids at most: enough to tell that a text is too long
+        without holding the pieces and ids of all of it (a 64 MiB text has tens of millions).
+        """
         ids: list[int] = []
-        for piece in pieces(text):
+        found = pieces(text) if limit is None else (m.group() for m in PIECE.finditer(text))
+        for piece in found:
             token = self.index.get(piece)
             if token is not None and token > 256:
                 ids.append(token)
-            else:
+            elif limit is None:
                 ids.extend(1 + b for b in piece.encode("utf-8"))
+            else:  # one piece can be the whole text: only its first characters are needed
+                room = limit + 1 - len(ids)
+                ids.extend(1 + b for b in piece[:room].encode("utf-8")[:room])
+            if limit is not None and len(ids) > limit:
+                return ids
         return ids
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:

@@ -2,13 +2,14 @@
 
 from typing import Any
 
+import marshmallow as ma
 import numpy as np
-from flask import Response
+from flask import Response, current_app
 
 from service import jsonio
 from service.api import Blueprint
 from service.generate.access import model_for_request
-from service.generate.prepare import render_messages
+from service.generate.prepare import encode_within, render_messages
 from service.lm_api.schemas import NextRequestSchema, NextResponseSchema, VocabSchema
 
 blp = Blueprint("lm", __name__, description="A built-in language model's next-token logits.")
@@ -35,10 +36,15 @@ def top_tokens(model: Any, logits: np.ndarray, count: int) -> list[dict[str, Any
 def next_view(args: dict[str, Any]) -> Response:
     """Tokenize the context and return the model's logits for the next token (all V)."""
     model = model_for_request(args["model"])
-    text = args.get("text")
+    text, field = args.get("text"), "text"
     if text is None:
-        text, _ = render_messages(args, model)
-    ids = model.encode(text)
+        text, field = render_messages(args, model)[0], "messages"
+    ids = encode_within(model, text, current_app.config["MAX_CONTEXT"], field)
+    own_limit, reads = getattr(model, "max_context", None), getattr(model, "reads", None)
+    read = len(reads(ids)) if reads is not None else len(ids)
+    if own_limit is not None and read > own_limit:
+        message = f"{read} tokens: {model.name} reads at most {own_limit} positions"
+        raise ma.ValidationError({field: [message]})
     logits = model.logits([ids])[0]
     listed = [None if v == -np.inf else v for v in logits.tolist()]
     return _json({"model": model.name, "text": text, "token_ids": ids,

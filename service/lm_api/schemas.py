@@ -5,13 +5,14 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow.validate import Range
 
+from service.bounded import FewUnknown
 from service.generate.fields import chat_fields
 from service.generate.schemas import exactly_one_input
 from service.lm.registry import DEFAULT_MODEL
 from service.sample.fields import Int
 
 
-class NextRequestSchema(ma.Schema):
+class NextRequestSchema(FewUnknown):
     """Text (or a chat and its template) to read; how many top tokens to name."""
 
     class Meta:

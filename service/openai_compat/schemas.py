@@ -3,9 +3,9 @@
 from typing import Any, ClassVar
 
 import marshmallow as ma
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow.validate import OneOf, Range
 
-from service.generate.fields import Stop, knob_fields
+from service.generate.fields import Stop, chat_messages, knob_fields
 from service.sample.fields import Int
 from service.sample.schemas import MAX_SEED
 from service.templates.placement import PLACEMENTS
@@ -105,8 +105,7 @@ class ChatRequestSchema(ma.Schema):
         unknown = ma.EXCLUDE
         include: ClassVar[dict[str, ma.fields.Field]] = {
             **common_fields(),
-            "messages": ma.fields.List(ma.fields.Nested(ChatMessageSchema), required=True,
-                                       validate=Length(min=1)),
+            "messages": chat_messages(ChatMessageSchema, required=True),
             "max_tokens": Int(allow_none=True, validate=Range(1), metadata={
                 "description": CHAT_LENGTH}),
             "max_completion_tokens": Int(allow_none=True, validate=Range(1), metadata={

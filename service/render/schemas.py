@@ -3,19 +3,18 @@
 from typing import ClassVar
 
 import marshmallow as ma
-from marshmallow.validate import Length
 
-from service.generate.fields import chat_fields
+from service.bounded import FewUnknown
+from service.generate.fields import chat_fields, chat_messages
 
 
-class RenderRequestSchema(ma.Schema):
+class RenderRequestSchema(FewUnknown):
     """The chat, the template and where custom instructions go."""
 
     class Meta:
         include: ClassVar[dict[str, ma.fields.Field]] = {
             **chat_fields(),
-            "messages": ma.fields.List(ma.fields.Nested("MessageSchema"), required=True,
-                                       validate=Length(min=1)),
+            "messages": chat_messages("MessageSchema", required=True),
             "bos_token": ma.fields.String(metadata={"description": "override the template's"}),
             "eos_token": ma.fields.String(metadata={"description": "override the template's"}),
         }

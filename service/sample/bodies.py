@@ -70,6 +70,8 @@ def logits_from_json(value: Any) -> np.ndarray:
     two_d = isinstance(value[0], list)
     rows = value if two_d else [value]
     if two_d:
+        # The limits first: millions of rows are refused without looking at each.
+        check_shape((len(rows), len(rows[0])))
         for r, row in enumerate(rows):
             if not isinstance(row, list):
                 raise invalid(f"row {r} is not an array: give [V] or [[V], ...], not a mix")

@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 import orjson
 
+from service.bounded import ItemErrors
+
 Describe = Callable[[ma.fields.Field], dict[str, Any]]
 
 
@@ -44,14 +46,14 @@ class ScalarOrList(ma.fields.Field):
             return self.inner.deserialize(value)
         if not value:
             raise ma.ValidationError("Give one value, or a non-empty list with one per row.")
-        out, errors = [], {}
+        out, errors = [], ItemErrors(len(value))
         for index, item in enumerate(value):
             try:
                 out.append(self.inner.deserialize(item))
             except ma.ValidationError as error:
-                errors[index] = error.messages
-        if errors:
-            raise ma.ValidationError(errors)
+                if errors.add(index, error.messages, index):
+                    break
+        errors.raise_any()
         return out
 
     def openapi_properties(self, describe: Describe) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def _query() -> dict[str, Any]:
         return {}
     args = request.args
     raw = {key: args.getlist(key) if key in _MULTIPLE else args[key] for key in args}
-    return load_flat(_query_schema, raw)
+    return load_flat(_query_schema, raw, current_app.config["MAX_BATCH"])
 
 
 def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -105,14 +105,14 @@ def _read_logits(query: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         logits, params = multipart.logits_and_params(
             data, request.mimetype_params, query.get("vocab"),
             request.headers.get("X-Logits-Shape"))
-        return logits, load_flat(_params_schema, params)
+        return logits, load_flat(_params_schema, params, current_app.config["MAX_BATCH"])
     document = fastjson.document(data)  # None: the orjson path decides, errors included
     if document is None:
         document = bodies.parse_json(data)
     if not isinstance(document, dict):
         raise bodies.invalid("the JSON body must be an object with logits and parameters",
                              "_schema")
-    params = load_flat(_request_schema, document)
+    params = load_flat(_request_schema, document, current_app.config["MAX_BATCH"])
     return params.pop("logits"), params
 
 

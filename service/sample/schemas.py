@@ -6,6 +6,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow.validate import OneOf, Range
 
+from service.bounded import BoundedDict, BoundedList
 from service.sample.bodies import LogitsField
 from service.sample.fields import BiasValue, Context, Int, JsonText, ScalarOrList
 from service.sampling import PRESETS, STAGES
@@ -24,10 +25,12 @@ def param_fields(query: bool) -> dict[str, ma.fields.Field]:
     def per_row(inner: ma.fields.Field, doc: str) -> ScalarOrList:
         return ScalarOrList(inner, query=query, metadata={"description": doc})
 
-    bias = ma.fields.Dict(keys=I(validate=Range(0)), values=BiasValue(), metadata={
+    bias = BoundedDict(keys=I(validate=Range(0)), values=BiasValue(), metadata={
         "description": "{token id: bias in [-100, 100]}; null bans the token (-inf)"})
     bias_any = ScalarOrList(bias)
-    order = ma.fields.List(ma.fields.String(validate=OneOf(STAGES)))
+    # Each stage at most once: a longer order is refused before its names are read.
+    order = BoundedList(ma.fields.String(validate=OneOf(STAGES)), max_items=len(STAGES),
+                        validate=ma.validate.Length(max=len(STAGES)))
     return {
         "temperature": per_row(_number(0, None), ">= 0; 0 = greedy, 1 = off"),
         "top_k": per_row(I(validate=Range(-1)), "int >= -1; 0 or -1 = off"),
@@ -97,18 +100,39 @@ class SampleMultipartSchema(ma.Schema):
         "description": "JSON text: the parameters of a JSON body, however long"})
 
 
+UNKNOWN = ["Unknown field."]
+
+
 @functools.cache
 def _required(schema: ma.Schema) -> tuple[str, ...]:
     return tuple(name for name, field in schema.fields.items() if field.required)
 
 
-def load_flat(schema: ma.Schema, data: dict[str, Any]) -> dict[str, Any]:
-    """`schema.load(data)` for flat documents, one field at a time: same rules, less overhead."""
+def _row_count(field: ma.fields.Field, value: Any) -> int:
+    """How many rows `value` gives if it is one value per row (0 if it is one for all)."""
+    if not isinstance(value, list) or not value:
+        return 0
+    if isinstance(field, ScalarOrList) or (isinstance(field, Context)
+                                           and isinstance(value[0], list)):
+        return len(value)
+    return 0
+
+
+def load_flat(schema: ma.Schema, data: dict[str, Any], rows: int | None = None) -> dict[str, Any]:
+    """`schema.load(data)` for flat documents, one field at a time: same rules, less overhead.
+
+    A per-row list longer than `rows` (the batch limit) is refused before any of its values
+    is read: a 64 MiB body holds millions of them, each costing microseconds to validate.
+    """
     fields, out, errors = schema.fields, {}, {}
     for key, value in data.items():
         field = fields.get(key)
         if field is None:
-            errors[key] = ["Unknown field."]
+            errors[key] = UNKNOWN  # one shared list: a body may hold a million unknown keys
+            continue
+        if rows is not None and _row_count(field, value) > rows:
+            errors[key] = [f"{len(value):,} rows; a batch has at most {rows} "
+                           "(LOGITLAB_MAX_BATCH)".replace(",", " ")]
             continue
         try:
             out[key] = field.deserialize(value)

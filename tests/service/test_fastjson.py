@@ -183,7 +183,9 @@ def test_a_body_with_more_members_than_parameters_goes_to_orjson(client):
     assert fastjson.document(b'{"k": 1, "logits": [1, 2]}') is not None
     response = client.post("/sample", data=data, content_type="application/json")
     assert response.status_code == 422
-    assert set(response.get_json()["errors"]) == {f"k{i}" for i in range(100_000)}
+    problem = response.get_json()
+    assert set(problem["errors"]) <= {f"k{i}" for i in range(100_000)}
+    assert len(problem["errors"]) == 20 and "of 100 000 fields" in problem["detail"]
 
 
 def test_the_server_refuses_millions_of_rows_within_its_timeout(tmp_path):

@@ -35,13 +35,13 @@ class TextOffsets:
         """The offset of the token whose bytes are `raw`; they then join the text."""
         if not raw:  # an end-of-text token read past (ignore_eos): no character of its own
             return self._at
-        emitted = len(self._utf8.decode(raw[:1]))
-        # Still pending, the first byte belongs to the character that starts after what was
-        # emitted; otherwise it ended the last character emitted (its own or the one it
-        # completed).
-        pending = bool(self._utf8.getstate()[0])
-        offset = self._at + emitted - (0 if pending else 1)
-        self._at += emitted + len(self._utf8.decode(raw[1:]))
+        # The first byte's character, as the whole text will decode: the decoder's state is
+        # kept aside, because CPython holds some bytes that can never form a character (such
+        # as ED A0, a surrogate's start) as pending until the next byte.
+        state = self._utf8.getstate()
+        offset = self._at + len(self._utf8.decode(raw[:1], final=True)) - 1
+        self._utf8.setstate(state)
+        self._at += len(self._utf8.decode(raw))
         return offset
 
 
@@ -93,8 +93,10 @@ def prompt_logprobs(model: LanguageModel, ids: Sequence[int], k: int,
     # The prompt is walked as one choice after its first token: a transformer reads one
     # token per step, and a first token that is the model's BOS is not read twice.
     reader = continuations(model, ids[:1])
+    read: list[int] = []  # ids[1:i], grown by one id per step (not sliced anew: O(P^2))
     for i in range(1, len(ids)):
-        row = _log_softmax(np.asarray(reader.logits([0], [ids[1:i]])[0], dtype=float))
+        row = _log_softmax(np.asarray(reader.logits([0], [read])[0], dtype=float))
+        read.append(ids[i])
         logprobs.append(float(row[ids[i]]))
         tops.append(top_dict(model, _likeliest(row, k)))
     return {"tokens": token_texts(model, ids), "token_logprobs": logprobs,

@@ -115,6 +115,13 @@ def _read(data: bytes, nulls: int) -> Any:
         shape = (len(rows), len(rows[0]))
         if shape[1] == 0 or any(len(row) != shape[1] for row in rows):
             return None
+    logits_arrays = 1 + (shape[0] if len(shape) == 2 else 0)
+    brackets = np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _OPEN_BRACKET)
+    if brackets > 2 * logits_arrays + _MOST_MEMBERS:
+        # Beside the logits a request holds a few lists and at most one context row per
+        # logits row; more arrays than that (millions of `[1]` in a context, say) would each
+        # become a Python list below, only to be refused: the orjson path refuses them sooner.
+        return None
     try:
         values = np.frombuffer(logits.as_buffer(of_type="d"), dtype=np.float64)
     except (TypeError, ValueError, RuntimeError):  # a null, boolean, string or object
@@ -122,9 +129,7 @@ def _read(data: bytes, nulls: int) -> Any:
     out = {key: None if key == "logits" else _python(root[key]) for key in keys}
     others = [value for key, value in out.items() if key != "logits"]
     arrays, stand_ins = _arrays_and_stand_ins(others + keys if nulls else others)
-    arrays += 1 + (shape[0] if len(shape) == 2 else 0)
-    brackets = np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _OPEN_BRACKET)
-    if brackets != arrays or values.size != math.prod(shape):
+    if brackets != arrays + logits_arrays or values.size != math.prod(shape):
         return None  # an array inside a row, or a "[" in a string: the orjson path decides
     if nulls:
         masked = values == _STAND_IN_VALUE
